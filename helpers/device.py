@@ -1,0 +1,147 @@
+"""Device, dtype and seeding: one call that makes a notebook run anywhere.
+
+``setup()`` picks the best accelerator (CUDA > Apple MPS > CPU), the matching
+dtype, seeds every random generator and prints a one-line summary. It never
+fails for lack of a GPU: the CPU path is the default, tested one.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+DEFAULT_SEED = 42
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What :func:`setup` chose.
+
+    Attributes:
+        device: where to put models and tensors (``cuda``, ``mps`` or ``cpu``).
+        dtype: floating-point type to load models in (``dtype=`` of ``from_pretrained``).
+        name: human-readable device name (GPU model or CPU architecture).
+        seed: the seed given to every random generator.
+        threads: CPU threads torch uses for matrix maths.
+    """
+
+    device: torch.device
+    dtype: torch.dtype
+    name: str
+    seed: int
+    threads: int
+
+    def summary(self) -> str:
+        """One line describing the environment, for the top of a notebook."""
+        import transformers
+
+        from helpers import hub_mode
+
+        dtype = str(self.dtype).removeprefix("torch.")
+        return (
+            f"device={self.device.type} ({self.name}) | dtype={dtype} | seed={self.seed} | "
+            f"threads={self.threads} | torch {torch.__version__.split('+')[0]} | "
+            f"transformers {transformers.__version__} | models: {hub_mode.model_source()}"
+        )
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """Choose the fastest available device: CUDA, then Apple MPS, then CPU.
+
+    Args:
+        prefer: force ``"cuda"``, ``"mps"`` or ``"cpu"``; ``None`` picks automatically.
+
+    Raises:
+        ValueError: ``prefer`` is not one of the three names, or names a device
+            that this machine does not have.
+    """
+    available = {
+        "cuda": torch.cuda.is_available(),
+        "mps": bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available(),
+        "cpu": True,
+    }
+    if prefer is not None:
+        if prefer not in available:
+            raise ValueError(f"prefer={prefer!r}: use 'cuda', 'mps', 'cpu' or None (automatic).")
+        if not available[prefer]:
+            raise ValueError(
+                f"prefer={prefer!r} but this machine has no {prefer.upper()} device; "
+                "use prefer=None to fall back to the CPU."
+            )
+        return torch.device(prefer)
+    for name in ("cuda", "mps"):
+        if available[name]:
+            return torch.device(name)
+    return torch.device("cpu")
+
+
+def pick_dtype(device: torch.device | str) -> torch.dtype:
+    """Best dtype for inference and training on ``device``.
+
+    * CUDA with bfloat16 support (Ampere, compute capability 8.0, and newer): ``torch.bfloat16``
+    * older CUDA GPUs (T4, V100): ``torch.float16`` (bf16 would be emulated or fail)
+    * Apple MPS: ``torch.float16``
+    * CPU: ``torch.float32`` (half precision on CPU is slow and lossy)
+    """
+    kind = torch.device(device).type
+    if kind == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if kind == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python's ``random``, NumPy and torch (CPU and every GPU).
+
+    Raises:
+        TypeError: ``seed`` is not an ``int``.
+        ValueError: ``seed`` is negative or not below 2**32 (NumPy's limit).
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU"
+    return f"CPU {platform.machine()}"
+
+
+def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool = True) -> DeviceInfo:
+    """Pick device and dtype, seed every generator and print a summary line.
+
+    Args:
+        seed: seed for ``random``, NumPy and torch.
+        prefer: force a device (see :func:`pick_device`).
+        verbose: print :meth:`DeviceInfo.summary`.
+
+    Returns:
+        The :class:`DeviceInfo` to use in ``from_pretrained(..., dtype=info.dtype)``
+        and ``model.to(info.device)``.
+    """
+    device = pick_device(prefer)
+    seed_everything(seed)
+    info = DeviceInfo(
+        device=device,
+        dtype=pick_dtype(device),
+        name=_device_name(device),
+        seed=seed,
+        threads=torch.get_num_threads(),
+    )
+    if verbose:
+        print(info.summary())
+    return info
