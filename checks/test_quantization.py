@@ -49,7 +49,7 @@ def test_bitsandbytes_noise_is_silenced():
 def test_format_footprints():
     rows = [q.Footprint("fp32", 2**29, 1.0), q.Footprint("nf4", 2**27, 0.25)]
     assert q.format_footprints(rows).splitlines()[1:] == [
-        "fp32         512.0 MiB     100%", "nf4          128.0 MiB      25%"]
+        "fp32       512.0 MiB     100%", "nf4        128.0 MiB      25%"]
 
 
 @pytest.mark.slow

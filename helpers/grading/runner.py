@@ -134,8 +134,12 @@ def _execute_notebook(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     import nbformat
     from IPython.core.interactiveshell import InteractiveShell
 
+    class GradingShell(InteractiveShell):
+        def enable_gui(self, gui=None):  # `%matplotlib inline` needs no GUI event loop here
+            return None
+
     nb = nbformat.read(path, as_version=4)
-    shell = InteractiveShell.instance()
+    shell = GradingShell.instance()
     errors: list[dict[str, Any]] = []
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for number, cell in enumerate(code_cells, start=1):
