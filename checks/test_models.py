@@ -116,9 +116,11 @@ def test_concurrent_resolution_builds_one_valid_cache(built_cache):
 @pytest.mark.slow
 def test_cached_resolution_and_load_are_fast(built_cache):
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from transformers import LlamaForCausalLM  # noqa: F401  (module import is not part of loading)
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        LlamaForCausalLM,  # noqa: F401  (module import is not part of loading)
+    )
 
     root, target, _ = built_cache
     started = time.perf_counter()

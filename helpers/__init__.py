@@ -31,7 +31,7 @@ _LAZY = {
     "check": "helpers.grading",
 }
 
-_SUBMODULES = {"device", "grading", "hub_mode", "memory", "models", "phases", "quantization"}
+_SUBMODULES = {"device", "grading", "hub_mode", "memory", "models", "noise", "phases", "quantization"}
 
 __all__ = ["MODEL_SOURCE", *_LAZY]
 

@@ -121,13 +121,15 @@ def _device_name(device: torch.device) -> str:
     return f"CPU {platform.machine()}"
 
 
-def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool = True) -> DeviceInfo:
+def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool = True,
+          quiet: bool = True) -> DeviceInfo:
     """Pick device and dtype, seed every generator and print a summary line.
 
     Args:
         seed: seed for ``random``, NumPy and torch.
         prefer: force a device (see :func:`pick_device`).
         verbose: print :meth:`DeviceInfo.summary`.
+        quiet: silence harmless library noise (see :func:`helpers.noise.quiet_libraries`).
 
     Returns:
         The :class:`DeviceInfo` to use in ``from_pretrained(..., dtype=info.dtype)``
@@ -135,6 +137,10 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
     """
     device = pick_device(prefer)
     seed_everything(seed)
+    if quiet:
+        from helpers.noise import quiet_libraries
+
+        quiet_libraries()
     info = DeviceInfo(
         device=device,
         dtype=pick_dtype(device),
