@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from helpers import hub_mode
+from helpers.noise import progress_bars_off
 
 CACHE_ENV_VAR = "WORKSHOP_CACHE_DIR"
 """Environment variable overriding the cache directory of converted models."""
@@ -270,7 +271,7 @@ def cache_is_valid(entry: CatalogEntry, source: Path, target: Path) -> bool:
 
         for fname in files:
             if fname.endswith(".safetensors"):
-                with safe_open(str(target / fname), framework="pt") as handle:
+                with safe_open(str(target / fname), framework="numpy") as handle:
                     handle.keys()
     except Exception:  # any unreadable piece means: rebuild
         return False
@@ -321,25 +322,24 @@ def _convert_gguf(entry: CatalogEntry, source: Path, out: Path) -> None:
     folder, fname = str(source.parent), source.name
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=fname)
-        gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname, dtype=torch.float32)
-        config = copy.deepcopy(gguf_model.config)
-        with contextlib.suppress(AttributeError):
-            delattr(config, "quantization_config")
-        config._name_or_path = entry.model_id
-        model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-        model.load_state_dict(gguf_model.state_dict())
-        model.generation_config = copy.deepcopy(gguf_model.generation_config)
-        model = model.to(torch.bfloat16)
-        model.config.dtype = torch.bfloat16
-        out.mkdir(parents=True)
-        model.save_pretrained(out)
-        tokenizer.save_pretrained(out)
+        with progress_bars_off():
+            tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=fname)
+            gguf_model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=fname, dtype=torch.float32)
+            config = copy.deepcopy(gguf_model.config)
+            with contextlib.suppress(AttributeError):
+                delattr(config, "quantization_config")
+            config._name_or_path = entry.model_id
+            model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+            model.load_state_dict(gguf_model.state_dict())
+            model.generation_config = copy.deepcopy(gguf_model.generation_config)
+            model = model.to(torch.bfloat16)
+            model.config.dtype = torch.bfloat16
+            out.mkdir(parents=True)
+            model.save_pretrained(out)
+            tokenizer.save_pretrained(out)
     finally:
         hf_logging.set_verbosity(verbosity)
-        hf_logging.enable_progress_bar()
     (out / "WORKSHOP_SOURCE.md").write_text(
         f"# {entry.model_id} (offline copy)\n\n"
         f"Converted by the workshop's `helpers.models` from `{fname}` in the PyPI package "

@@ -3,6 +3,33 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def silence_bitsandbytes() -> None:
+    """Hide bitsandbytes' harmless CPU log lines.
+
+    On a CPU-only machine bitsandbytes logs ``Failed to load CPU gemm_4bit_forward
+    from kernels-community`` at import and ``MatMul8bitLt: inputs will be cast from
+    torch.float32 to float16`` on every 8-bit matmul (about 210 lines per forward
+    pass of SmolLM2). Real errors are still shown.
+    """
+    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+
+
+@contextmanager
+def progress_bars_off() -> Iterator[None]:
+    """Hide transformers' progress bars inside the block, then restore the previous setting."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def quiet_libraries() -> None:
@@ -10,10 +37,9 @@ def quiet_libraries() -> None:
 
     * transformers' "Loading weights" progress bar: the workshop's models load in
       well under a second, so the bar is only noise in stored outputs.
-    * bitsandbytes' CPU log lines (``Failed to load CPU gemm_4bit_forward from
-      kernels-community``, ``MatMul8bitLt: inputs will be cast …`` on every 8-bit matmul).
+    * bitsandbytes' CPU log lines (see :func:`silence_bitsandbytes`).
     """
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+    silence_bitsandbytes()

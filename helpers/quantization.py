@@ -8,7 +8,6 @@ runs 4-bit and 8-bit layers on the CPU as well as on CUDA.
 from __future__ import annotations
 
 import gc
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ import torch
 
 from helpers.device import pick_device, pick_dtype
 from helpers.memory import format_bytes
+from helpers.noise import progress_bars_off, silence_bitsandbytes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,17 +24,6 @@ if TYPE_CHECKING:
 ALLOWED_BITS = (4, 8)
 VARIANTS = ("fp32", "bf16", "int8", "nf4")
 """Footprint variants: full precision, bfloat16, bitsandbytes 8-bit, 4-bit NF4."""
-
-
-def silence_bitsandbytes() -> None:
-    """Hide bitsandbytes' harmless CPU log lines.
-
-    On a CPU-only machine bitsandbytes logs ``Failed to load CPU gemm_4bit_forward
-    from kernels-community`` at import and ``MatMul8bitLt: inputs will be cast from
-    torch.float32 to float16`` on every 8-bit matmul (about 210 lines per forward
-    pass of SmolLM2). Real errors are still shown.
-    """
-    logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 
 
 def quantization_config(bits: int, *, compute_dtype: torch.dtype | None = None) -> BitsAndBytesConfig:
@@ -121,29 +110,21 @@ def measure_footprints(model_path: str, variants: tuple[str, ...] = VARIANTS) ->
     if unknown:
         raise ValueError(f"Unknown variant(s) {unknown}: choose from {VARIANTS}.")
     from transformers import AutoModelForCausalLM
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # four sub-second loads: bars would only add noise
-    try:
-        sizes = _measure(AutoModelForCausalLM, model_path, variants)
-    finally:
-        hf_logging.enable_progress_bar()
-    base = sizes["fp32"]
-    return [Footprint(v, sizes[v], sizes[v] / base) for v in variants]
-
-
-def _measure(auto_class, model_path: str, variants: tuple[str, ...]) -> dict[str, int]:
     sizes: dict[str, int] = {}
     for variant in ("fp32", *[v for v in variants if v != "fp32"]):
-        if variant in ("fp32", "bf16"):
-            dtype = torch.float32 if variant == "fp32" else torch.bfloat16
-            model = auto_class.from_pretrained(model_path, dtype=dtype)
-        else:
-            model = load_quantized(model_path, 8 if variant == "int8" else 4, device="cpu", dtype=torch.float32)
+        with progress_bars_off():  # sub-second loads: bars would only add noise
+            if variant in ("fp32", "bf16"):
+                dtype = torch.float32 if variant == "fp32" else torch.bfloat16
+                model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
+            else:
+                bits = 8 if variant == "int8" else 4
+                model = load_quantized(model_path, bits, device="cpu", dtype=torch.float32)
         sizes[variant] = int(model.get_memory_footprint())
         del model
         gc.collect()
-    return sizes
+    base = sizes["fp32"]
+    return [Footprint(v, sizes[v], sizes[v] / base) for v in variants]
 
 
 def format_footprints(footprints: list[Footprint]) -> str:

@@ -20,6 +20,7 @@ or :func:`require`). The same definitions serve ``check(...)`` in the notebook,
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
 import traceback
@@ -142,14 +143,19 @@ def available_parts() -> list[str]:
 
 
 def load_part(name: str) -> Part:
-    """Import ``checks/autograders/<name>.py`` and return its ``part``.
+    """Import ``checks/autograders/<name>.py`` (once per process) and return its ``part``.
 
     Raises:
         ValueError: no such part; the message lists the available ones.
     """
-    path = AUTOGRADERS_DIR / f"{name}.py"
-    if not isinstance(name, str) or not name.isidentifier() or not path.exists():
+    if not isinstance(name, str) or not name.isidentifier() or not (AUTOGRADERS_DIR / f"{name}.py").exists():
         raise ValueError(f"Unknown autograder part {name!r}. Available: {available_parts()}")
+    return _import_part(name)
+
+
+@functools.cache
+def _import_part(name: str) -> Part:
+    path = AUTOGRADERS_DIR / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"workshop_autograders.{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
