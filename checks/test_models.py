@@ -41,6 +41,15 @@ def test_unknown_model_lists_the_known_ones(name):
     assert isinstance(err.value, ValueError)  # also catchable as a plain ValueError
 
 
+def test_local_model_folder_is_returned_unchanged(tmp_path, monkeypatch):
+    (tmp_path / "config.json").write_text("{}")
+    assert resolve_model(tmp_path) == str(tmp_path.resolve())
+    monkeypatch.setenv("WORKSHOP_MODELS", "hub")  # a local folder never goes to the Hub
+    assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())
+    with pytest.raises(UnknownModelError):  # a folder without config.json is not a model
+        resolve_model(tmp_path.parent)
+
+
 def test_embedding_model_resolves_in_place_to_a_hf_folder():
     path = Path(resolve_model(EMBEDDING_MODEL_ID))
     assert (path / "config.json").is_file() and (path / "model.safetensors").is_file()

@@ -156,7 +156,8 @@ def resolve_model(name: str, *, cache: Path | str | None = None, verbose: bool =
     """Return a local directory that ``from_pretrained`` can load the model from.
 
     Args:
-        name: Hub id or alias of a workshop model (see :data:`CATALOG`).
+        name: Hub id or alias of a workshop model (see :data:`CATALOG`), or the path of a
+            local model folder (one with a ``config.json``), which is returned unchanged.
         cache: cache directory for converted models (default :func:`cache_dir`).
         verbose: print one line when a slow step (conversion, download) starts.
 
@@ -169,6 +170,8 @@ def resolve_model(name: str, *, cache: Path | str | None = None, verbose: bool =
             the Hub could not be reached; the message says what to do.
         ValueError: ``WORKSHOP_MODELS`` holds an unknown value.
     """
+    if isinstance(name, (str, Path)) and (Path(name) / "config.json").is_file():
+        return str(Path(name).resolve())
     entry = catalog_entry(name)
     if hub_mode.model_source() == "hub":
         return _download_from_hub(entry, verbose=verbose)

@@ -23,11 +23,11 @@ from helpers.grading.registry import (
     run_checks,
 )
 from helpers.grading.report import format_results, results_html
-from helpers.grading.runner import GRADING_ENV, GradeReport, grade_notebook
+from helpers.grading.runner import GRADING_ENV, GradeReport, grade_notebook, grade_variants
 
 __all__ = [
     "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "available_parts", "check",
-    "expect", "grade_notebook", "load_part", "require", "run_checks",
+    "expect", "grade_notebook", "grade_variants", "load_part", "require", "run_checks",
 ]
 
 

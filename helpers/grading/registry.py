@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -159,7 +160,12 @@ def _import_part(name: str) -> Part:
     spec = importlib.util.spec_from_file_location(f"workshop_autograders.{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
     part: Part = module.part
     part.notebook_prefix = getattr(module, "NOTEBOOK", part.notebook_prefix)
     return part

@@ -18,11 +18,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.grading.registry import CheckResult, load_part, part_for_notebook, run_checks
+from helpers.grading.registry import Check, CheckResult, load_part, part_for_notebook, run_check, run_checks
 
 GRADING_ENV = "WORKSHOP_GRADING"
 """Set to ``1`` in the grading process: ``check(...)`` calls inside the notebook do nothing."""
@@ -129,6 +130,47 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *,
     )
 
 
+def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | None = None, *,
+                   timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, list[CheckResult]]:
+    """Grade deliberately wrong versions of a notebook: run it once, then each variant's code on top.
+
+    Used by the grader self-tests: each variant redefines one answer (a function or a
+    variable) with a known mistake; the notebook's namespace is restored between variants,
+    so one notebook run serves them all.
+
+    Args:
+        notebook: path of an ``.ipynb`` file (normally the solution).
+        variants: ``{name: python source}``; each source runs in the notebook's namespace.
+        part: autograder part; default: the part matching the file name.
+        timeout: seconds allowed for the notebook, every variant and their checks together.
+
+    Returns:
+        ``{name: results}`` with one :class:`CheckResult` per check of the part.
+
+    Raises:
+        RuntimeError: the notebook or a variant raised, or the run timed out (the message says which).
+    """
+    path = Path(notebook).resolve()
+    part_name = part or part_for_notebook(path)
+    load_part(part_name)
+    with tempfile.TemporaryDirectory(prefix="grade-variants-") as tmp:
+        spec, out = Path(tmp) / "variants.json", Path(tmp) / "report.json"
+        spec.write_text(json.dumps(variants))
+        env = {**os.environ, GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "helpers.grading.runner", str(path), part_name, str(out), "--variants", str(spec)]
+        try:
+            proc = subprocess.run(cmd, cwd=path.parent, env=env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as err:
+            raise RuntimeError(f"Grading the variants of {path.name} took more than {timeout:.0f} s.") from err
+        if proc.returncode != 0 or not out.exists():
+            raise RuntimeError(f"Grading the variants of {path.name} failed (exit code {proc.returncode}):\n"
+                               f"{proc.stderr[-3000:]}")
+        data = json.loads(out.read_text())
+    if data["cell_errors"]:
+        raise RuntimeError(f"{path.name} raised while running: {data['cell_errors']}")
+    return {name: [CheckResult(**r) for r in results] for name, results in data["variants"].items()}
+
+
 def _execute_notebook(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run every code cell in an IPython shell; return its namespace and the cell errors."""
     import nbformat
@@ -154,13 +196,93 @@ def _execute_notebook(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return shell.user_ns, errors
 
 
-def _worker(notebook: str, part_name: str, out: str) -> None:
+_GONE = object()
+
+
+class _ReadTracker(dict):
+    """A copy of the namespace that records which names a check reads."""
+
+    def __init__(self, ns: dict[str, Any]):
+        super().__init__(ns)
+        self.reads: set[str] = set()
+
+    def __getitem__(self, key):
+        self.reads.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.reads.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.reads.add(key)
+        return super().__contains__(key)
+
+
+def _run_tracked(check: Check, ns: dict[str, Any]) -> tuple[CheckResult, set[str]]:
+    tracked = _ReadTracker(ns)
+    return run_check(check, tracked), tracked.reads
+
+
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _dependencies(reads: set[str], ns: dict[str, Any]) -> set[str]:
+    """Names a check depends on: those it read, plus the globals of the notebook functions among them.
+
+    A variant that rebinds none of these names cannot change the check's result, so the
+    solution's result is reused (one notebook run serves every variant quickly).
+    """
+    todo, seen = list(reads), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        value = ns.get(name)
+        if isinstance(value, types.FunctionType) and value.__globals__ is ns:
+            todo.extend(n for n in _global_names(value.__code__) if n in ns)
+    return seen
+
+
+def _worker(notebook: str, part_name: str, out: str, variants_file: str | None = None) -> None:
     part = load_part(part_name)
     ns, errors = _execute_notebook(Path(notebook))
     sink = io.StringIO()
-    with contextlib.redirect_stdout(sink):
-        results = run_checks(part, ns)
-    payload = {"cell_errors": errors, "results": [r.as_dict() for r in results]}
+    if variants_file is None:
+        with contextlib.redirect_stdout(sink):
+            results = run_checks(part, ns)
+        payload = {"cell_errors": errors, "results": [r.as_dict() for r in results]}
+    else:
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            baseline = {c.name: _run_tracked(c, ns) for c in part.checks}
+        graded: dict[str, list[dict[str, Any]]] = {}
+        for name, source in json.loads(Path(variants_file).read_text()).items():
+            snapshot = dict(ns)
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                outcome = shell.run_cell(source, store_history=False, silent=True)
+                failure = outcome.error_in_exec or outcome.error_before_exec
+                if failure is not None:
+                    raise RuntimeError(f"variant {name!r} raised {type(failure).__name__}: {failure}")
+                changed = {k for k in ns.keys() | snapshot.keys() if ns.get(k, _GONE) is not snapshot.get(k, _GONE)}
+                results = []
+                for check in part.checks:
+                    result, reads = baseline[check.name]
+                    if _dependencies(reads, ns) & changed:
+                        result = run_check(check, ns)
+                    results.append(result.as_dict())
+                graded[name] = results
+            ns.clear()
+            ns.update(snapshot)
+        payload = {"cell_errors": errors, "variants": graded}
     Path(out).write_text(json.dumps(payload))
 
 
@@ -169,5 +291,6 @@ if __name__ == "__main__":
     parser.add_argument("notebook")
     parser.add_argument("part")
     parser.add_argument("out")
+    parser.add_argument("--variants", help="JSON file {name: source} of wrong variants to grade")
     args = parser.parse_args()
-    _worker(args.notebook, args.part, args.out)
+    _worker(args.notebook, args.part, args.out, args.variants)

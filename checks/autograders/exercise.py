@@ -1,0 +1,602 @@
+"""Autograder for 03 · Exercise: a text generation system on SmolLM2-135M-Instruct.
+
+The checks never trust what the notebook prints or stores. They call the learner's
+functions with the grader's own model and tokenizer, watch every ``model.generate``
+call through :class:`GenerateSpy` (arguments, prompt and output token counts) and
+compare with reference outputs the grader computes itself with plain
+``generate`` calls. Each check owns one mistake, so a wrong answer fails the check
+that teaches its fix and not a cascade of others.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copy
+import functools
+import shutil
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from helpers.grading import Part, expect, require
+
+NOTEBOOK = "03_exercise"
+part = Part("exercise")
+
+T1 = "Task 1: load_generator"
+T2 = "Task 2: generate_text"
+T3 = "Task 3: generate_batch"
+T4 = "Task 4: chat"
+T5 = "Task 5: fit_prompt"
+T6 = "Task 6: generation presets"
+
+PROMPT = "The capital of France is"
+STORY = "Once upon a time, in a small village by the sea,"
+BATCH = [PROMPT, "Once upon a time, in a small village by the sea, there lived", "def fibonacci(n):"]
+CHAT_MESSAGES = ({"role": "user", "content": "Name three primary colours."},)
+
+
+# --------------------------------------------------------------------------- the grader's own model
+
+
+@functools.cache
+def grader_model() -> tuple[Any, Any]:
+    """The grader's SmolLM2 (device and dtype from ``helpers.device``) and a left-padding tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helpers.device import pick_device, pick_dtype
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    device = pick_device()
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(device)).to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
+    return model, tokenizer
+
+
+def _fresh_tokenizer():
+    """The grader's tokenizer, reset in case a learner's function changed its settings."""
+    _, tokenizer = grader_model()
+    tokenizer.padding_side = "left"
+    tokenizer.truncation_side = "right"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+@functools.cache
+def _reference_ids(prompt: str, max_new_tokens: int, num_beams: int = 1) -> tuple[int, ...]:
+    model, tokenizer = grader_model()
+    inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=num_beams)
+    return tuple(out[0, inputs["input_ids"].shape[1]:].tolist())
+
+
+def reference_text(prompt: str, max_new_tokens: int, num_beams: int = 1) -> str:
+    """Greedy (or beam) continuation of ``prompt`` by the grader's model: the new text only."""
+    _, tokenizer = grader_model()
+    return tokenizer.decode(list(_reference_ids(prompt, max_new_tokens, num_beams)), skip_special_tokens=True)
+
+
+@functools.cache
+def reference_chat(max_new_tokens: int, add_generation_prompt: bool = True) -> str:
+    """The grader's greedy reply to :data:`CHAT_MESSAGES`."""
+    model, tokenizer = grader_model()
+    inputs = tokenizer.apply_chat_template(
+        list(CHAT_MESSAGES), add_generation_prompt=add_generation_prompt, return_dict=True, return_tensors="pt"
+    ).to(model.device)
+    with torch.inference_mode():
+        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
+    return tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+
+@functools.cache
+def no_pad_model_dir() -> str:
+    """A tiny random Llama with SmolLM2's tokenizer minus its pad token (tests the pad-token fallback)."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    folder = tempfile.mkdtemp(prefix="workshop-no-pad-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    tokenizer.pad_token = None
+    tokenizer.save_pretrained(folder)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=None)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    return folder
+
+
+# --------------------------------------------------------------------------- watching generate()
+
+
+@dataclass
+class GenerateCall:
+    """One observed ``model.generate`` call."""
+
+    kwargs: dict[str, Any]
+    config: Any  # the effective GenerationConfig (model defaults < generation_config= < keyword arguments)
+    batch_size: int
+    prompt_tokens: int
+    new_tokens: int
+
+    @property
+    def samples(self) -> bool:
+        return bool(self.config.do_sample)
+
+
+class GenerateSpy:
+    """Context manager recording every ``model.generate`` call made through ``model``."""
+
+    def __init__(self, model):
+        self.model = model
+        self.calls: list[GenerateCall] = []
+
+    def __enter__(self) -> GenerateSpy:
+        original = type(self.model).generate.__get__(self.model)
+
+        def generate(*args, **kwargs):
+            output = original(*args, **kwargs)
+            self.calls.append(self._describe(args, kwargs, output))
+            return output
+
+        self.model.generate = generate
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del self.model.generate
+
+    def _describe(self, args, kwargs, output) -> GenerateCall:
+        config = copy.deepcopy(kwargs.get("generation_config") or self.model.generation_config)
+        for key, value in kwargs.items():
+            if key != "generation_config" and hasattr(config, key):
+                setattr(config, key, value)
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        sequences = getattr(output, "sequences", output)
+        prompt_tokens = int(ids.shape[-1]) if isinstance(ids, torch.Tensor) else 0
+        batch = int(ids.shape[0]) if isinstance(ids, torch.Tensor) and ids.dim() == 2 else 1
+        new = int(sequences.shape[-1]) - prompt_tokens if isinstance(sequences, torch.Tensor) else 0
+        return GenerateCall(dict(kwargs), config, batch, prompt_tokens, new)
+
+    @property
+    def last(self) -> GenerateCall:
+        expect(self.calls, "your function never called model.generate(...): generate the text with the model "
+                           "passed in as an argument.")
+        return self.calls[-1]
+
+
+def _text(value: Any, name: str) -> str:
+    expect(type(value) is str, f"{name} should return a str, got {type(value).__name__} "
+                               f"{prerequisite(STR_CHECK)}.")
+    return value
+
+
+def prerequisite(check_name: str) -> str:
+    """The pointer a check gives when it cannot run because another check's criterion fails."""
+    return f"(see the check '{check_name}')"
+
+
+STR_CHECK = "generate_text returns a str"
+PRESET_TYPES_CHECK = "PRESETS maps factual, balanced and creative to GenerationConfigs"
+
+
+def _same(a: str, b: str) -> bool:
+    return a.strip() == b.strip()
+
+
+def _without_echo(text: str, prompt: str) -> str:
+    """The echo has its own check; other checks look at what follows the prompt."""
+    return text[len(prompt):] if text.startswith(prompt) else text
+
+
+# --------------------------------------------------------------------------- Task 1
+
+
+_loaded: dict[str, Any] = {}
+
+
+def _load(ns: dict[str, Any], which: str = "chat") -> tuple[Any, Any]:
+    """Call the learner's ``load_generator`` once per function object and model."""
+    from helpers.models import CHAT_MODEL_ID
+
+    load_generator = require(ns, "load_generator", callable)
+    if _loaded.get("func") is not load_generator:
+        _loaded.clear()
+        _loaded["func"] = load_generator
+    if which not in _loaded:
+        name = CHAT_MODEL_ID if which == "chat" else no_pad_model_dir()
+        result = load_generator(name)
+        expect(isinstance(result, tuple | list) and len(result) == 2,
+               f"load_generator should return a (model, tokenizer) tuple, got {type(result).__name__}.")
+        _loaded[which] = tuple(result)
+    return _loaded[which]
+
+
+@part.check("load_generator returns a causal LM with its LM head, and its tokenizer", task=T1,
+            hint="Use AutoModelForCausalLM (not AutoModel) and AutoTokenizer on resolve_model(model_name); "
+                 "return them in the order (model, tokenizer).")
+def _lm_head(ns):
+    from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase
+
+    model, tokenizer = _load(ns)
+    if isinstance(model, PreTrainedTokenizerBase) and isinstance(tokenizer, PreTrainedModel):
+        expect(False, "load_generator returned (tokenizer, model): return (model, tokenizer).")
+    expect(isinstance(model, PreTrainedModel), f"the first item should be a Transformers model, "
+                                               f"got {type(model).__name__}.")
+    expect(model.get_output_embeddings() is not None and isinstance(model, GenerationMixin),
+           f"{type(model).__name__} has no language-model head: it returns hidden states, not next-token "
+           "scores, so it cannot generate. AutoModelForCausalLM adds the head (LlamaForCausalLM).")
+    expect(isinstance(tokenizer, PreTrainedTokenizerBase),
+           f"the second item should be the tokenizer, got {type(tokenizer).__name__}.")
+
+
+@part.check("the tokenizer gets a pad token when the model ships without one", task=T1,
+            hint="Batches need padding. If tokenizer.pad_token is None, reuse the end-of-sequence token: "
+                 "tokenizer.pad_token = tokenizer.eos_token.")
+def _pad_token(ns):
+    _, tokenizer = _load(ns, "no_pad")
+    expect(getattr(tokenizer, "pad_token", None) is not None and tokenizer.pad_token_id is not None,
+           "for a model whose tokenizer has no pad token, load_generator left tokenizer.pad_token as None; "
+           "padding a batch would raise 'Asking to pad but the tokenizer does not have a padding token'.")
+
+
+@part.check("the tokenizer pads on the left", task=T1,
+            hint="Set tokenizer.padding_side = 'left' (or pass padding_side='left' to from_pretrained).")
+def _padding_side(ns):
+    _, tokenizer = _load(ns)
+    side = getattr(tokenizer, "padding_side", None)
+    expect(side == "left",
+           f"padding_side is {side!r}. A decoder-only model writes its answer after the last position: right "
+           "padding puts pad tokens between a short prompt and its answer, and batched results change.")
+
+
+@part.check("the model is in eval mode", task=T1,
+            hint="Call model.eval() before returning it: it turns dropout off, so the same input always gives "
+                 "the same scores.")
+def _eval_mode(ns):
+    model, _ = _load(ns)
+    expect(hasattr(model, "training"), f"load_generator returned {type(model).__name__}, not a model.")
+    expect(not model.training, "model.training is True: the model is in training mode (dropout on).")
+
+
+@part.check("the model is on the device and dtype chosen by helpers.setup()", task=T1,
+            hint="Load with from_pretrained(path, dtype=info.dtype) and move it with .to(info.device); "
+                 "info comes from helpers.setup() at the top of the notebook.")
+def _device_dtype(ns):
+    from helpers.device import pick_device, pick_dtype
+
+    model, _ = _load(ns)
+    device = pick_device()
+    dtype = pick_dtype(device)
+    actual = getattr(model, "device", None)
+    expect(actual is not None and torch.device(actual).type == device.type,
+           f"the model is on {actual}, but helpers.setup() chose {device.type}.")
+    expect(model.dtype == dtype,
+           f"the model is in {model.dtype}, but helpers.setup() chose {dtype} for {device.type}. Without dtype=, "
+           "from_pretrained keeps the checkpoint's dtype (bfloat16 here), which is slow or unsupported on many CPUs.")
+
+
+# --------------------------------------------------------------------------- Task 2
+
+
+def _generate_text(ns):
+    return require(ns, "generate_text", callable)
+
+
+@part.check(STR_CHECK, task=T2,
+            hint="Decode one sequence of ids into text: tokenizer.decode(ids, skip_special_tokens=True).")
+def _returns_str(ns):
+    model, _ = grader_model()
+    out = _generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4)
+    expect(type(out) is str, f"generate_text returned {type(out).__name__}; it should return a str "
+                             "(decode the ids, and take the first sequence of the batch).")
+
+
+@part.check("generate_text returns only the new text, not the prompt", task=T2,
+            hint="generate returns the prompt's ids followed by the new ones: slice off the first "
+                 "inputs['input_ids'].shape[1] ids before decoding.")
+def _no_echo(ns):
+    model, _ = grader_model()
+    out = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=6), "generate_text")
+    expect(not out.startswith(PROMPT), f"the output starts with the prompt: {out!r}.")
+
+
+@part.check("greedy decoding by default: deterministic and equal to the model's greedy output", task=T2,
+            hint="With temperature None or 0 call generate with do_sample=False, and decode with "
+                 "skip_special_tokens=True.")
+def _greedy(ns):
+    model, _ = grader_model()
+    generate_text = _generate_text(ns)
+    outputs, counts = [], []
+    for temperature in (None, None, 0):
+        with GenerateSpy(model) as spy:
+            kwargs = {} if temperature is None else {"temperature": temperature}
+            try:
+                text = generate_text(model, _fresh_tokenizer(), PROMPT, max_new_tokens=10, **kwargs)
+            except ValueError as err:
+                expect(False, f"temperature={temperature} should decode greedily, but your code raised "
+                              f"ValueError: {str(err)[:120]}")
+            text = _text(text, "generate_text")
+        outputs.append(_without_echo(text, PROMPT))
+        counts.append(spy.last.new_tokens)
+        expect(not spy.last.samples, f"generate was called with do_sample=True for temperature={temperature}: "
+                                     "the result is random, not greedy.")
+    expect(outputs[0] == outputs[1], f"two greedy calls gave different text: {outputs[0]!r} vs {outputs[1]!r}.")
+    expect(_same(outputs[0], outputs[2]),
+           f"temperature=0 should be greedy too, but gave {outputs[2]!r} instead of {outputs[0]!r}.")
+    expected = reference_text(PROMPT, counts[0])
+    expect(_same(outputs[0], expected),
+           f"the greedy text differs from the model's own greedy continuation: expected {expected!r}, "
+           f"got {outputs[0]!r}.")
+
+
+@part.check("max_new_tokens limits the number of generated tokens", task=T2,
+            hint="Pass max_new_tokens=max_new_tokens to generate; it counts tokens, not characters, and "
+                 "never cut the decoded string yourself.")
+def _max_new_tokens(ns):
+    model, _ = grader_model()
+    generate_text = _generate_text(ns)
+    for asked in (3, 7):
+        with GenerateSpy(model) as spy:
+            generate_text(model, _fresh_tokenizer(), STORY, max_new_tokens=asked)
+        call = spy.last
+        expect(call.config.max_new_tokens == asked,
+               f"asked for max_new_tokens={asked}, generate received max_new_tokens="
+               f"{call.config.max_new_tokens} (max_length={call.config.max_length}).")
+        expect(call.new_tokens <= asked, f"asked for {asked} new tokens, generate produced {call.new_tokens}.")
+
+
+@part.check("a positive temperature samples, with the given temperature, top_k, top_p and repetition_penalty",
+            task=T2,
+            hint="generate ignores temperature, top_k and top_p unless do_sample=True (it only logs a "
+                 "warning). Pass do_sample=True when temperature > 0, and pass the other settings through.")
+def _sampling_settings(ns):
+    model, _ = grader_model()
+    with GenerateSpy(model) as spy:
+        _generate_text(ns)(model, _fresh_tokenizer(), STORY, max_new_tokens=4, temperature=0.7, top_k=20,
+                           top_p=0.9, repetition_penalty=1.2, seed=1)
+    config = spy.last.config
+    expect(config.do_sample is True,
+           f"temperature=0.7 was passed but generate got do_sample={config.do_sample}: it decoded greedily.")
+    for name, value in (("temperature", 0.7), ("top_k", 20), ("top_p", 0.9), ("repetition_penalty", 1.2)):
+        got = getattr(config, name)
+        expect(got == value, f"generate received {name}={got!r}, expected {value!r}.")
+
+
+def _samples(ns, seeds: list[int | None]) -> list[str]:
+    """Learner samples of STORY, one per seed; the global RNG is moved between calls."""
+    model, _ = grader_model()
+    generate_text = _generate_text(ns)
+    torch.manual_seed(12345)
+    texts = []
+    for index, seed in enumerate(seeds):
+        torch.rand(index + 1)  # a seed must make the result independent of earlier random draws
+        with GenerateSpy(model) as spy:
+            text = generate_text(model, _fresh_tokenizer(), STORY, max_new_tokens=12, temperature=1.0, seed=seed)
+        texts.append(_text(text, "generate_text"))
+        if not spy.last.samples:
+            return []  # no sampling at all: the sampling check reports it
+    return texts
+
+
+@part.check("the same seed reproduces the same sample", task=T2,
+            hint="Seed the random generators right before generate when seed is not None: "
+                 "transformers.set_seed(seed) (or torch.manual_seed(seed)).")
+def _same_seed(ns):
+    texts = _samples(ns, [7, 7])
+    if texts:
+        expect(texts[0] == texts[1], f"two calls with seed=7 gave different samples: {texts[0]!r} vs {texts[1]!r}.")
+
+
+@part.check("different seeds give different samples", task=T2,
+            hint="Seed with the seed argument, not a fixed number, and only when one is given.")
+def _different_seeds(ns):
+    texts = _samples(ns, [1, 2, 3])
+    if texts:
+        expect(len(set(texts)) > 1, f"seeds 1, 2 and 3 all gave the same sample {texts[0]!r}.")
+
+
+@part.check("num_beams > 1 runs beam search", task=T2,
+            hint="Pass num_beams=num_beams to generate (beam search keeps the num_beams most likely "
+                 "continuations at each step).")
+def _beam_search(ns):
+    model, _ = grader_model()
+    with GenerateSpy(model) as spy:
+        text = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=8, num_beams=3),
+                     "generate_text")
+    call = spy.last
+    expect(call.config.num_beams == 3, f"asked for num_beams=3, generate received num_beams={call.config.num_beams}.")
+    expected = reference_text(PROMPT, call.new_tokens, num_beams=3)
+    expect(_same(_without_echo(text, PROMPT), expected),
+           f"beam search with 3 beams should give {expected!r}, got {text!r}.")
+
+
+# --------------------------------------------------------------------------- Task 3
+
+
+@part.check("generate_batch returns one str per prompt from a single generate call", task=T3,
+            hint="Tokenize all prompts at once (tokenizer(prompts, padding=True, return_tensors='pt')), call "
+                 "generate once, then tokenizer.batch_decode the new tokens.")
+def _one_call(ns):
+    model, _ = grader_model()
+    generate_batch = require(ns, "generate_batch", callable)
+    with GenerateSpy(model) as spy:
+        out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=4)
+    expect(len(spy.calls) == 1, f"generate was called {len(spy.calls)} times for {len(BATCH)} prompts: "
+                                "one batched call is what makes batching fast.")
+    expect(spy.last.batch_size == len(BATCH),
+           f"generate received a batch of {spy.last.batch_size} sequences for {len(BATCH)} prompts.")
+    expect(type(out) is list and len(out) == len(BATCH) and all(type(t) is str for t in out),
+           f"generate_batch should return a list of {len(BATCH)} str, got "
+           f"{type(out).__name__} {[type(t).__name__ for t in out] if isinstance(out, list | tuple) else ''}.")
+
+
+@part.check("batched greedy results equal single-prompt results (left padding, attention mask)", task=T3,
+            hint="Pad on the left (padding_side='left') and pass the attention mask (generate(**inputs)), so "
+                 "every prompt ends at the last position and pads are ignored.")
+def _batch_equals_single(ns):
+    model, _ = grader_model()
+    generate_batch = require(ns, "generate_batch", callable)
+    with GenerateSpy(model) as spy:
+        out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=10)
+    expect(isinstance(out, list | tuple) and len(out) == len(BATCH),
+           "generate_batch must return one text per prompt (see the check above).")
+    expect(spy.calls and all("attention_mask" in c.kwargs for c in spy.calls),
+           "generate was called without attention_mask: the model cannot tell pads from text.")
+    for prompt, text in zip(BATCH, out, strict=True):
+        expected = reference_text(prompt, 10)
+        expect(isinstance(text, str) and _same(_without_echo(text, prompt), expected),
+               f"for {prompt!r} the batch gave {text!r}, but the prompt alone gives {expected!r}.")
+
+
+# --------------------------------------------------------------------------- Task 4
+
+
+@part.check("chat answers with the assistant's reply only", task=T4,
+            hint="apply_chat_template(messages, add_generation_prompt=True, return_dict=True, "
+                 "return_tensors='pt'), generate(**inputs, ...), decode only the new tokens.")
+def _chat(ns):
+    model, _ = grader_model()
+    chat = require(ns, "chat", callable)
+    with GenerateSpy(model) as spy:
+        reply = chat(model, _fresh_tokenizer(), [dict(m) for m in CHAT_MESSAGES], max_new_tokens=12)
+    expect(type(reply) is str, f"chat should return a str, got {type(reply).__name__}.")
+    expect(spy.last.config.max_new_tokens == 12,
+           f"chat(..., max_new_tokens=12) reached generate as max_new_tokens={spy.last.config.max_new_tokens}: "
+           "pass the keyword arguments through.")
+    expected = reference_chat(12)
+    if _same(reply, expected):
+        return
+    expect(CHAT_MESSAGES[0]["content"] not in reply and "<|im_start|>" not in reply,
+           f"the reply contains the conversation: {reply[:80]!r}...")
+    expect(not _same(reply, reference_chat(12, add_generation_prompt=False)),
+           f"the reply starts {reply[:20]!r}: without add_generation_prompt=True the assistant's turn is never "
+           "opened, so the model writes the role name first.")
+    expect(False, f"expected the greedy reply {expected!r}, got {reply!r}.")
+
+
+# --------------------------------------------------------------------------- Task 5
+
+LONG_TEXT = " ".join(
+    f"Room {i} of the old house has a {colour} carpet and a window facing the {side}."
+    for i, (colour, side) in enumerate(
+        [("red", "garden"), ("blue", "street"), ("green", "river"), ("grey", "hills")] * 8, start=1)
+) + " Question: what colour is the carpet in room 32?"
+
+
+def _token_count(text: str) -> int:
+    return len(_fresh_tokenizer()(text, add_special_tokens=False)["input_ids"])
+
+
+def _fit_prompt(ns):
+    return require(ns, "fit_prompt", callable)
+
+
+@part.check("fit_prompt leaves a prompt that fits unchanged", task=T5,
+            hint="Count the prompt's tokens first; when prompt + max_new_tokens <= context_window, return the "
+                 "text as it is.")
+def _fit_short(ns):
+    tokenizer = _fresh_tokenizer()
+    prompt = tokenizer.apply_chat_template(list(CHAT_MESSAGES), tokenize=False, add_generation_prompt=True)
+    out = _fit_prompt(ns)(tokenizer, prompt, 16, 64)
+    expect(type(out) is str, f"fit_prompt should return a str, got {type(out).__name__}.")
+    expect(out == prompt, f"a {_token_count(prompt)}-token chat prompt fits in 64 - 16 tokens, but came back "
+                          f"changed: {out!r} instead of {prompt!r}.")
+
+
+@part.check("fit_prompt keeps the end of a long prompt, within the context window", task=T5,
+            hint="Tokenize, keep the last (context_window - max_new_tokens) ids and decode them: the question "
+                 "is usually at the end. Count tokens, not characters.")
+def _fit_long(ns):
+    window, new = 128, 32
+    out = _fit_prompt(ns)(_fresh_tokenizer(), LONG_TEXT, new, window)
+    expect(type(out) is str, f"fit_prompt should return a str, got {type(out).__name__}.")
+    tokens = _token_count(out)
+    expect(tokens + new <= window,
+           f"the fitted prompt has {tokens} tokens; with {new} new tokens that is {tokens + new} > {window}: "
+           "generation would run past the context window.")
+    expect(LONG_TEXT.endswith(out.strip()) and out.strip(),
+           f"the fitted prompt should be the end of the text, but it ends with {out[-40:]!r}: the question at "
+           "the end was dropped.")
+    expect(tokens >= window - new - 3,
+           f"only {tokens} tokens were kept; {window - new} fit: keep as much of the end as fits.")
+
+
+@part.check("fit_prompt refuses a context window that leaves no room for the prompt", task=T5,
+            hint="If max_new_tokens >= context_window, raise ValueError with a message that says so.")
+def _fit_invalid(ns):
+    fit_prompt = _fit_prompt(ns)
+    try:
+        out = fit_prompt(_fresh_tokenizer(), LONG_TEXT, 64, 64)
+    except ValueError:
+        return
+    expect(False, f"fit_prompt(tokenizer, text, max_new_tokens=64, context_window=64) returned {str(out)[:40]!r} "
+                  "instead of raising ValueError: no token of the prompt fits.")
+
+
+# --------------------------------------------------------------------------- Task 6
+
+PRESET_NAMES = ("factual", "balanced", "creative")
+
+
+def _presets(ns, *, owner: bool = False) -> dict[str, Any]:
+    from transformers import GenerationConfig
+
+    presets = require(ns, "PRESETS", dict)
+    missing = [n for n in PRESET_NAMES if n not in presets]
+    pointer = "" if owner else f" {prerequisite(PRESET_TYPES_CHECK)}"
+    expect(not missing, f"PRESETS has no {missing} entry (it has {sorted(presets)}){pointer}.")
+    for name in PRESET_NAMES:
+        expect(isinstance(presets[name], GenerationConfig),
+               f"PRESETS[{name!r}] should be a GenerationConfig, got {type(presets[name]).__name__}{pointer}.")
+    return presets
+
+
+@part.check(PRESET_TYPES_CHECK, task=T6,
+            hint="PRESETS = {'factual': GenerationConfig(...), 'balanced': GenerationConfig(...), "
+                 "'creative': GenerationConfig(...)}.")
+def _preset_names(ns):
+    _presets(ns, owner=True)
+
+
+@part.check("every preset passes GenerationConfig.validate(strict=True)", task=T6,
+            hint="Sampling settings (temperature, top_k, top_p) need do_sample=True; a greedy preset leaves "
+                 "them unset. Run PRESETS[name].validate(strict=True) to see the problem.")
+def _preset_valid(ns):
+    import logging
+
+    presets = require(ns, "PRESETS", dict)
+    logger = logging.getLogger("transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        for name in PRESET_NAMES:
+            if name in presets and hasattr(presets[name], "validate"):
+                try:
+                    presets[name].validate(strict=True)
+                except ValueError as err:
+                    first = [line for line in str(err).splitlines() if line.startswith("- ")][:1]
+                    expect(False, f"PRESETS[{name!r}] is invalid: {' '.join(first) or err}")
+    finally:
+        logger.setLevel(level)
+
+
+@part.check("factual is greedy; balanced and creative sample with rising temperature and top_p", task=T6,
+            hint="factual: do_sample=False. balanced and creative: do_sample=True, and creative gets the higher "
+                 "temperature and a top_p at least as high.")
+def _preset_order(ns):
+    presets = _presets(ns)
+    factual, balanced, creative = (presets[n] for n in PRESET_NAMES)
+    expect(not factual.do_sample, "factual samples (do_sample=True): a factual answer should be deterministic.")
+    expect(balanced.do_sample and creative.do_sample,
+           "balanced and creative should both sample (do_sample=True).")
+    t_bal, t_cre = balanced.temperature or 1.0, creative.temperature or 1.0
+    p_bal, p_cre = balanced.top_p or 1.0, creative.top_p or 1.0
+    expect(t_cre > t_bal, f"creative's temperature ({t_cre}) should be higher than balanced's ({t_bal}).")
+    expect(p_cre >= p_bal, f"creative's top_p ({p_cre}) should be at least balanced's ({p_bal}).")

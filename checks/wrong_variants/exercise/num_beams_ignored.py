@@ -1,0 +1,15 @@
+"""Mistake: num_beams is never passed to generate, so beam search silently stays greedy."""
+
+CHECK = "num_beams > 1 runs beam search"
+MESSAGE = "asked for num_beams=3, generate received num_beams=None"
+
+
+def generate_text(model, tokenizer, prompt, *, max_new_tokens=64, temperature=None, top_k=None, top_p=None,
+                  num_beams=1, repetition_penalty=None, seed=None):
+    inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
+    if seed is not None:
+        transformers.set_seed(seed)
+    sampling = {"do_sample": True, "temperature": temperature, "top_k": top_k, "top_p": top_p} if temperature else {}
+    output_ids = model.generate(**inputs, max_new_tokens=max_new_tokens, repetition_penalty=repetition_penalty,
+                                **sampling)
+    return tokenizer.decode(output_ids[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)

@@ -1,0 +1,13 @@
+"""Mistake: the seed argument is never used, so a sample cannot be reproduced."""
+
+CHECK = "the same seed reproduces the same sample"
+MESSAGE = "two calls with seed=7 gave different samples"
+
+
+def generate_text(model, tokenizer, prompt, *, max_new_tokens=64, temperature=None, top_k=None, top_p=None,
+                  num_beams=1, repetition_penalty=None, seed=None):
+    inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
+    sampling = {"do_sample": True, "temperature": temperature, "top_k": top_k, "top_p": top_p} if temperature else {}
+    output_ids = model.generate(**inputs, max_new_tokens=max_new_tokens, num_beams=num_beams,
+                                repetition_penalty=repetition_penalty, **sampling)
+    return tokenizer.decode(output_ids[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)

@@ -1,0 +1,14 @@
+"""Mistake: padding_side is left at the library default ("right")."""
+
+CHECK = "the tokenizer pads on the left"
+MESSAGE = "padding_side is 'right'"
+
+
+def load_generator(model_name):
+    path = resolve_model(model_name)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=info.dtype).to(info.device)
+    model.eval()
+    return model, tokenizer
