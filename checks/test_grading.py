@@ -134,6 +134,22 @@ def test_make_grade_prints_a_table_and_writes_json(make_notebook, tmp_path, caps
     assert data["score"] == 3 and data["notebooks"][0]["part"] == "demo"
 
 
+def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch):
+    from helpers.grading import __main__ as cli
+    from helpers.grading.runner import GradeReport
+
+    out = tmp_path / "report.json"
+    out.write_text(json.dumps({"notebooks": [{"part": "exercise", "score": 5, "total": 22, "notebook": "x"},
+                                             {"part": "demo", "score": 0, "total": 3, "notebook": "y"}]}))
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, timeout: GradeReport(str(nb), "demo", []))
+    assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0
+    parts = {r["part"]: r for r in json.loads(out.read_text())["notebooks"]}
+    assert parts["exercise"]["score"] == 5, "a part not graded this time keeps its earlier result"
+    assert parts["demo"]["notebook"] == "02_demo_new.ipynb" and "graded_at" in parts["demo"]
+    out.write_text("{not json")
+    assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0, "a damaged report is replaced, not fatal"
+
+
 def test_make_grade_on_a_missing_file_is_a_clear_error(capsys):
     assert grade_main(["no/such.ipynb"]) == 2
     assert "No notebook at no/such.ipynb" in capsys.readouterr().err

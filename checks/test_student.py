@@ -55,3 +55,21 @@ def test_no_solution_leaks_into_learner_notebooks():
     for path in (REPO_ROOT / "notebooks").glob("*.ipynb"):
         text = path.read_text()
         assert "BEGIN SOLUTION" not in text and '"outputs": []' in text
+
+
+def test_resetting_keeps_a_learners_work(tmp_path):
+    solutions, notebooks, backups = tmp_path / "solutions", tmp_path / "notebooks", tmp_path / "backups"
+    solutions.mkdir()
+    nbformat.write(_nb(nbformat.v4.new_code_cell("x = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION")),
+                   solutions / "03_exercise_x.ipynb")
+    write_students(solutions, notebooks, backups)
+    write_students(solutions, notebooks, backups)
+    assert not backups.exists(), "an untouched learner notebook needs no backup"
+
+    worked = nbformat.read(notebooks / "03_exercise_x.ipynb", as_version=4)
+    worked.cells[0].source = "x = 1\ny = 'my answer'"
+    nbformat.write(worked, notebooks / "03_exercise_x.ipynb")
+    write_students(solutions, notebooks, backups)
+    (saved,) = backups.glob("03_exercise_x.*.ipynb")
+    assert "my answer" in saved.read_text()
+    assert "my answer" not in (notebooks / "03_exercise_x.ipynb").read_text()

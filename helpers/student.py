@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import time
 from pathlib import Path
 
 import nbformat
@@ -88,16 +90,32 @@ def to_student(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.No
     return student
 
 
-def write_students(solutions: Path, notebooks: Path) -> list[Path]:
-    """Write ``notebooks/<name>`` for every ``solutions/<name>.ipynb``; return the paths written."""
+def write_students(solutions: Path, notebooks: Path, backups: Path | None = None) -> list[Path]:
+    """Write ``notebooks/<name>`` for every ``solutions/<name>.ipynb``; return the paths written.
+
+    A learner notebook that differs from what would be written (someone worked in it) is
+    first copied to ``backups/<stem>.<YYYYmmdd-HHMMSS>.ipynb`` (default ``build/backups``), so
+    resetting the notebooks never loses work.
+    """
     notebooks.mkdir(parents=True, exist_ok=True)
+    backups = backups if backups is not None else REPO_ROOT / "build" / "backups"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
     written = []
     for source in sorted(solutions.glob("*.ipynb")):
-        nb = nbformat.read(source, as_version=4)
+        text = nbformat.writes(to_student(nbformat.read(source, as_version=4), source.name)) + "\n"
         target = notebooks / source.name
-        nbformat.write(to_student(nb, source.name), target)
+        if target.exists() and target.read_text() != text:
+            backups.mkdir(parents=True, exist_ok=True)
+            saved = backups / f"{target.stem}.{stamp}.ipynb"
+            shutil.copy2(target, saved)
+            print(f"kept the previous {target.name} in {_shown(saved)}")
+        target.write_text(text)
         written.append(target)
     return written
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}")
         return 1
     for path in written:
-        print(f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")
+        print(f"wrote {_shown(path)}")
     return 0
 
 

@@ -571,18 +571,17 @@ def _preset_names(ns):
 def _preset_valid(ns):
     import logging
 
-    presets = require(ns, "PRESETS", dict)
+    presets = _presets(ns)
     logger = logging.getLogger("transformers")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
         for name in PRESET_NAMES:
-            if name in presets and hasattr(presets[name], "validate"):
-                try:
-                    presets[name].validate(strict=True)
-                except ValueError as err:
-                    first = [line for line in str(err).splitlines() if line.startswith("- ")][:1]
-                    expect(False, f"PRESETS[{name!r}] is invalid: {' '.join(first) or err}")
+            try:
+                presets[name].validate(strict=True)
+            except ValueError as err:
+                first = [line for line in str(err).splitlines() if line.startswith("- ")][:1]
+                expect(False, f"PRESETS[{name!r}] is invalid: {' '.join(first) or err}")
     finally:
         logger.setLevel(level)
 

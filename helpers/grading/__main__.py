@@ -2,13 +2,17 @@
 
 Usage: ``python -m helpers.grading [NOTEBOOK ...] [--json PATH] [--timeout S]``.
 With no notebook, grades every learner notebook in ``notebooks/`` that has an
-autograder part.
+autograder part. The JSON report keeps the latest result of every part: grading one
+notebook replaces that part's entry and leaves the others (the Reflection notebook
+reads it for the self-assessment).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
 from pathlib import Path
 
 from helpers.grading.registry import REPO_ROOT, available_parts, load_part
@@ -22,6 +26,15 @@ def _default_notebooks() -> list[Path]:
     prefixes = [load_part(p).notebook_prefix for p in available_parts()]
     return sorted(nb for nb in (REPO_ROOT / "notebooks").glob("*.ipynb")
                   if any(nb.name.startswith(p) for p in prefixes if p))
+
+
+def _previous_reports(path: Path) -> list[dict]:
+    """Entries of an earlier report at ``path``; none if it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+        return [r for r in data["notebooks"] if isinstance(r, dict) and "part" in r]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2
-        reports.append(report.as_dict())
+        entry = report.as_dict()
+        graded = Path(entry["notebook"])
+        entry["notebook"] = str(graded.relative_to(REPO_ROOT)) if graded.is_relative_to(REPO_ROOT) else graded.name
+        entry["graded_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        reports.append(entry)
         print(format_results(report.results, f"{Path(nb).name}  ({report.seconds:.0f} s)"))
         for error in report.cell_errors:
             print(f"  note: code cell {error['cell']} raised {error['error']}")
@@ -49,8 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     for r in reports:
         print(f"{Path(r['notebook']).name:<48}{r['score']:>5}/{r['total']:<3}")
     print(f"{'total':<48}{score:>5}/{total:<3}")
-    path = write_json(reports, args.json)
-    print(f"report written to {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")
+    fresh = {r["part"] for r in reports}
+    kept = [r for r in _previous_reports(args.json) if r["part"] not in fresh]
+    path = write_json(sorted(kept + reports, key=lambda r: r["part"]), args.json)
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    earlier = f" (kept the earlier results of: {', '.join(sorted(r['part'] for r in kept))})" if kept else ""
+    print(f"report written to {shown}{earlier}")
     return 0
 
 
