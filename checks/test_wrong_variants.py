@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO_ROOT
 
-from helpers.grading import grade_variants, load_part
+from helpers.grading import grade_variants, load_part, prerequisite
 
 VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
 PARTS = sorted(p.name for p in VARIANTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.py")))
@@ -72,7 +72,7 @@ def test_exactly_the_intended_check_fails(graded, part, variant):
     failed = {r.name: r.message for r in results if not r.passed}
     assert check in failed, f"{check!r} passed on the wrong variant; failing: {failed}"
     assert message in failed.pop(check), f"the message of {check!r} lacks {message!r}"
-    pointer = f"(see the check '{check}')"
+    pointer = prerequisite(check)
     others = {name: text for name, text in failed.items() if pointer not in text}
     assert not others, f"other checks failed too, for reasons of their own: {others}"
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from helpers.grading import Part, expect, require
+from helpers.grading import Part, expect, prerequisite, require
 
 NOTEBOOK = "03_exercise"
 part = Part("exercise")
@@ -175,11 +175,6 @@ def _text(value: Any, name: str) -> str:
     expect(type(value) is str, f"{name} should return a str, got {type(value).__name__} "
                                f"{prerequisite(STR_CHECK)}.")
     return value
-
-
-def prerequisite(check_name: str) -> str:
-    """The pointer a check gives when it cannot run because another check's criterion fails."""
-    return f"(see the check '{check_name}')"
 
 
 STR_CHECK = "generate_text returns a str"

@@ -19,6 +19,7 @@ from helpers.grading.registry import (
     available_parts,
     expect,
     load_part,
+    prerequisite,
     require,
     run_checks,
 )
@@ -27,7 +28,7 @@ from helpers.grading.runner import GRADING_ENV, GradeReport, grade_notebook, gra
 
 __all__ = [
     "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "available_parts", "check",
-    "expect", "grade_notebook", "grade_variants", "load_part", "require", "run_checks",
+    "expect", "grade_notebook", "grade_variants", "load_part", "prerequisite", "require", "run_checks",
 ]
 
 

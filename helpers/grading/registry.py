@@ -44,6 +44,15 @@ def expect(condition: object, message: str) -> None:
         raise CheckFailed(message)
 
 
+def prerequisite(check_name: str) -> str:
+    """The pointer a check adds to its message when it cannot run because another check's criterion fails.
+
+    The grader self-test (``checks/test_wrong_variants.py``) accepts a failing check alongside the
+    intended one only when its message carries this pointer to it.
+    """
+    return f"(see the check '{check_name}')"
+
+
 _MISSING = object()
 
 

@@ -1,0 +1,11 @@
+"""Mistake: writes the Auto classes' names as strings instead of the classes."""
+
+CHECK = "auto_class_for maps the four tasks to Auto classes"
+MESSAGE = "use the class itself"
+
+auto_class_for = {
+    "text generation": "AutoModelForCausalLM",
+    "sentence embeddings": "AutoModel",
+    "sentiment classification": "AutoModelForSequenceClassification",
+    "translation": "AutoModelForSeq2SeqLM",
+}

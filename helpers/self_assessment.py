@@ -1,0 +1,266 @@
+"""The workshop's five self-assessment questions, answered from the learner's latest grade report.
+
+``make grade`` writes ``build/grades/report.json``: per graded notebook, its part (``"demo"``,
+``"exercise"``, ``"concept"``, ``"challenge"``) and one result per check (task, name, passed).
+:data:`QUESTIONS` maps each question to those checks by (part, task keyword); a question is
+
+* ``"ticked"`` when every matching check passed,
+* ``"not yet"`` when some failed (up to :data:`MAX_LISTED` failing check names and what to revisit),
+* ``"not graded"`` when the report has no matching check (run ``make grade``).
+
+>>> assessment = self_assess()                  # reads build/grades/report.json
+>>> print(assessment.note)
+>>> pd.DataFrame(assessment.rows())
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from helpers.grading.registry import REPO_ROOT
+
+DEFAULT_REPORT = REPO_ROOT / "build" / "grades" / "report.json"
+"""Where ``make grade`` writes its report."""
+
+Status = Literal["ticked", "not yet", "not graded"]
+
+MARKS: dict[Status, str] = {"ticked": "✅", "not yet": "❌", "not graded": "–"}
+"""How each status is shown in the table."""
+
+MAX_LISTED = 3
+"""At most this many failing check names are listed per question."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One self-assessment question and the graded checks that answer it.
+
+    Attributes:
+        text: the question, as the workshop asks it.
+        checks: ``(part, task keyword)`` rules; a check matches when its part is ``part`` and its
+            task contains the keyword (case-insensitive).
+        revisit: which notebooks and sections to go back to (notebook + section).
+    """
+
+    text: str
+    checks: tuple[tuple[str, str], ...]
+    revisit: str
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "Can I load models using Auto classes?",
+        (("exercise", "Task 1:"), ("concept", "Auto"), ("concept", "tokens"), ("concept", "padding")),
+        "01 · Concept §2–4 (Auto classes, tokenizers), 02 · Demo §1 and 03 · Exercise, Task 1 (load_generator)",
+    ),
+    Question(
+        "Do I understand how to configure generation parameters?",
+        (("exercise", "Task 2:"), ("exercise", "Task 6:")),
+        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text) and Task 6 (presets)",
+    ),
+    Question(
+        "Can I implement quantization for efficient inference?",
+        (("concept", "quantiz"), ("concept", "memory"), ("challenge", "QLoRA")),
+        "01 · Concept §6 (quantization), 02 · Demo §8 (8-bit and 4-bit) and 04 · LoRA challenge, Bonus: QLoRA",
+    ),
+    Question(
+        "Do I know how to fine-tune models with LoRA?",
+        (("concept", "LoRA"), ("challenge", "Task 1:"), ("challenge", "Task 2:"), ("challenge", "Task 3:"),
+         ("challenge", "Task 4:"), ("challenge", "Task 5:")),
+        "01 · Concept §7 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–5",
+    ),
+    Question(
+        "Can I push models to Hugging Face Hub?",
+        (("challenge", "Hub"),),
+        "01 · Concept §1 (the Hub) and 04 · LoRA challenge, Bonus: push to the Hub",
+    ),
+)
+"""The five questions and their (part, task keyword) rules: the one table to edit when checks change."""
+
+
+class ReportError(ValueError):
+    """The grade report exists but cannot be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class GradedCheck:
+    """One check result taken from a grade report.
+
+    Attributes:
+        part: autograder part, e.g. ``"exercise"``.
+        task: the task the check belongs to, e.g. ``"Task 2: generate_text"``.
+        name: what the check verifies.
+        passed: whether it passed.
+    """
+
+    part: str
+    task: str
+    name: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer to one question.
+
+    Attributes:
+        question: the question's text.
+        status: ``"ticked"``, ``"not yet"`` or ``"not graded"``.
+        passed: matching checks that passed.
+        total: matching checks in the report (0 when not graded).
+        failing: names of every failing matching check, in report order.
+        advice: one sentence on what to do next.
+    """
+
+    question: str
+    status: Status
+    passed: int
+    total: int
+    failing: tuple[str, ...]
+    advice: str
+
+    @property
+    def mark(self) -> str:
+        """``"✅"``, ``"❌"`` or ``"–"``."""
+        return MARKS[self.status]
+
+
+@dataclass(frozen=True)
+class SelfAssessment:
+    """All five answers and where they come from.
+
+    Attributes:
+        answers: one :class:`Answer` per entry of :data:`QUESTIONS`, in order.
+        note: one line about the report: what it covers, or why there is none to use.
+    """
+
+    answers: tuple[Answer, ...]
+    note: str
+
+    def rows(self) -> list[dict[str, str]]:
+        """Table rows: ``{"question", "answer", "checks passed", "next step"}``, all strings."""
+        return [
+            {"question": a.question, "answer": a.mark,
+             "checks passed": f"{a.passed}/{a.total}" if a.total else "–", "next step": a.advice}
+            for a in self.answers
+        ]
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` relative to the repository when it is inside it, else as given (never made absolute)."""
+    target = Path(path)
+    try:
+        return str(target.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(target)
+
+
+def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
+    """Every check result in a grade report, in file order.
+
+    Args:
+        path: the JSON report written by ``make grade`` (default :data:`DEFAULT_REPORT`).
+
+    Returns:
+        A list of :class:`GradedCheck` (possibly empty), or ``None`` when there is no file at ``path``.
+
+    Raises:
+        ReportError: the file cannot be read, is not JSON, or is not shaped like a grade report;
+            the message names the file (repository-relative) and says to run ``make grade`` again.
+    """
+    where = shown_path(path)
+    again = "Run `make grade` again to rewrite it."
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ReportError(f"The grade report {where} could not be read ({type(err).__name__}). {again}") from None
+    try:
+        report = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ReportError(
+            f"The grade report {where} is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno}); "
+            f"it may have been cut short. {again}"
+        ) from None
+    checks: list[GradedCheck] = []
+    notebooks = report.get("notebooks") if isinstance(report, dict) else None
+    if not isinstance(notebooks, list):
+        raise ReportError(f"{where} is not a grade report (no list of notebooks). {again}")
+    for number, notebook in enumerate(notebooks, start=1):
+        part = notebook.get("part") if isinstance(notebook, dict) else None
+        results = notebook.get("results") if isinstance(notebook, dict) else None
+        if not isinstance(part, str) or not isinstance(results, list):
+            raise ReportError(f"{where}: notebook entry {number} has no part or no list of results. {again}")
+        for result in results:
+            fields = [result.get(key) for key in ("task", "name", "passed")] if isinstance(result, dict) else []
+            if len(fields) != 3 or not isinstance(fields[0], str) or not isinstance(fields[1], str) \
+                    or not isinstance(fields[2], bool):
+                raise ReportError(f"{where}: a result of the {part!r} notebook lacks task, name or passed. {again}")
+            checks.append(GradedCheck(part, fields[0], fields[1], fields[2]))
+    return checks
+
+
+def matches(question: Question, check: GradedCheck) -> bool:
+    """Whether ``check`` is evidence for ``question`` (same part, task contains a keyword, any case)."""
+    return any(check.part == part and keyword.lower() in check.task.lower() for part, keyword in question.checks)
+
+
+def answer(question: Question, checks: Sequence[GradedCheck]) -> Answer:
+    """Answer one question from the checks of a report.
+
+    Args:
+        question: a :class:`Question`, usually from :data:`QUESTIONS`.
+        checks: results from :func:`read_report` (may be empty).
+
+    Returns:
+        An :class:`Answer`: ``"ticked"`` if every matching check passed, ``"not yet"`` if some failed
+        (advice lists up to :data:`MAX_LISTED` failing names and what to revisit), ``"not graded"`` if none match.
+    """
+    relevant = [c for c in checks if matches(question, c)]
+    failing = tuple(c.name for c in relevant if not c.passed)
+    passed = len(relevant) - len(failing)
+    if not relevant:
+        return Answer(question.text, "not graded", 0, 0, (), (
+            f"Not graded yet: work through {question.revisit}, save, then run `make grade`."))
+    if not failing:
+        return Answer(question.text, "ticked", passed, len(relevant), (), "Nothing to revisit.")
+    listed = "; ".join(f"'{name}'" for name in failing[:MAX_LISTED])
+    more = f" (+{len(failing) - MAX_LISTED} more)" if len(failing) > MAX_LISTED else ""
+    return Answer(question.text, "not yet", passed, len(relevant), failing,
+                  f"Revisit {question.revisit}. Failing: {listed}{more}.")
+
+
+def assess(checks: Sequence[GradedCheck] | None, questions: Sequence[Question] = QUESTIONS) -> tuple[Answer, ...]:
+    """Answer every question; ``checks=None`` (no report) answers all of them ``"not graded"``."""
+    return tuple(answer(q, checks or ()) for q in questions)
+
+
+def self_assess(path: str | Path = DEFAULT_REPORT) -> SelfAssessment:
+    """Read the grade report at ``path`` and answer the five questions; never raises for a bad report.
+
+    Args:
+        path: the JSON report written by ``make grade`` (default :data:`DEFAULT_REPORT`).
+
+    Returns:
+        A :class:`SelfAssessment`. A missing, unreadable or malformed report gives every question
+        ``"not graded"`` and a :attr:`~SelfAssessment.note` saying what happened and to run ``make grade``.
+    """
+    where = shown_path(path)
+    try:
+        checks = read_report(path)
+    except ReportError as err:
+        return SelfAssessment(assess(None), str(err))
+    if checks is None:
+        note = (f"No grade report yet ({where}): run `make grade` in a terminal (it grades your saved "
+                "notebooks), then re-run this cell.")
+        return SelfAssessment(assess(None), note)
+    parts = sorted({c.part for c in checks})
+    passed = sum(c.passed for c in checks)
+    covered = ", ".join(parts) if parts else "none"
+    note = f"From {where}: {passed}/{len(checks)} checks passed; graded parts: {covered}."
+    return SelfAssessment(assess(checks), note)
