@@ -37,8 +37,8 @@ student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
 grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
 	$(PY) -m helpers.grading $(NB)
 
-lint: $(STAMP)  ## ruff over helpers/, checks/ and every notebook
-	$(VENV)/bin/ruff check helpers checks solutions notebooks
+lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
+	$(VENV)/bin/ruff check helpers checks solutions notebooks data
 
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/nbval_sanitize.cfg -p nbval_ignore_stderr
 
