@@ -99,10 +99,10 @@ def test_all_passed_ticks_every_question(tmp_path):
         tmp_path,
         ("exercise", [result(f"Task {n}: t{n}", True) for n in range(1, 7)]),
         ("concept", [result(task, True) for task in CONCEPT_TASKS]),
-        ("challenge", [result("Task 1: dataset", True), result("Task 2: LoRA config", True),
-                       result("Task 3: training", True), result("Task 4: evaluation", True),
-                       result("Task 5: save and reload", True), result("Bonus: QLoRA", True),
-                       result("Bonus: push to the Hub", True)]),
+        ("challenge", [result("Task 1: build_dataset", True), result("Task 2: make_lora_config", True),
+                       result("Task 3: evaluate_model", True), result("Task 4: train", True),
+                       result("Task 5: save and reload", True), result("Task 6: memory and results", True),
+                       result("Bonus: QLoRA", True), result("Bonus: push to the Hub", True)]),
     )
     assessment = sa.self_assess(path)
     assert [a.status for a in assessment.answers] == ["ticked"] * 5
@@ -111,9 +111,9 @@ def test_all_passed_ticks_every_question(tmp_path):
     assert (answers[Q_AUTO].passed, answers[Q_AUTO].total) == (4, 4)  # exercise Task 1 + concept 1, 2, 3
     assert (answers[Q_GENERATION].passed, answers[Q_GENERATION].total) == (2, 2)  # exercise Tasks 2 and 6
     assert answers[Q_QUANT].total == 2  # concept weight memory + challenge QLoRA
-    assert answers[Q_LORA].total == 6  # challenge tasks 1-5 + concept LoRA parameters
+    assert answers[Q_LORA].total == 7  # challenge tasks 1-6 + concept LoRA parameters
     assert answers[Q_HUB].total == 1
-    assert "18/18 checks passed" in assessment.note
+    assert "19/19 checks passed" in assessment.note
 
 
 def test_some_failed_lists_up_to_three_failing_names_and_where_to_revisit(tmp_path):

@@ -56,7 +56,7 @@ def graded(request):
     def get(part: str):
         if part not in cache:
             sources = {p.stem: p.read_text() for p in _variants(part)}
-            cache[part] = grade_variants(_solution(part), sources, part, timeout=1500)
+            cache[part] = grade_variants(_solution(part), sources, part, timeout=2400)
         return cache[part]
 
     return get

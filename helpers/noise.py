@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,8 +39,11 @@ def quiet_libraries() -> None:
     * transformers' "Loading weights" progress bar: the workshop's models load in
       well under a second, so the bar is only noise in stored outputs.
     * bitsandbytes' CPU log lines (see :func:`silence_bitsandbytes`).
+    * transformers 5's ``FutureWarning`` that ``is_gradient_checkpointing`` is deprecated: peft
+      0.21 reads the old name inside ``get_peft_model``, nothing the learner wrote.
     """
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
     silence_bitsandbytes()
+    warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated.*", category=FutureWarning)

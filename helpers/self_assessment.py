@@ -70,8 +70,8 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "Do I know how to fine-tune models with LoRA?",
         (("concept", "LoRA"), ("challenge", "Task 1:"), ("challenge", "Task 2:"), ("challenge", "Task 3:"),
-         ("challenge", "Task 4:"), ("challenge", "Task 5:")),
-        "01 · Concept §7 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–5",
+         ("challenge", "Task 4:"), ("challenge", "Task 5:"), ("challenge", "Task 6:")),
+        "01 · Concept §7 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–6",
     ),
     Question(
         "Can I push models to Hugging Face Hub?",

@@ -31,7 +31,8 @@ GRADING_ENV = "WORKSHOP_GRADING"
 SKIP_TAG = "skip-grading"
 """Cell tag for slow cells that define nothing the checks need (e.g. a plot of a long run)."""
 
-DEFAULT_TIMEOUT_S = 600
+DEFAULT_TIMEOUT_S = 1200
+"""Seconds a graded notebook and its checks may take: the LoRA challenge trains for minutes on a CPU."""
 
 
 @dataclass

@@ -1,0 +1,797 @@
+"""Autograder for 04 · LoRA challenge: fine-tune SmolLM2 to extract a JSON record from tickets.
+
+The checks never trust what the notebook prints or writes about itself. They tokenize the
+tickets themselves and compare token by token; they apply the learner's ``LoraConfig`` to a
+model of their own; they feed ``evaluate_model`` a scripted model whose answers they know; they
+run the learner's collator on real rows; they load the saved adapter on a fresh base model of
+their own and **recompute exact match on the test split**, which the notebook never sees; and
+they compare ``results.json`` with the notebook's own variables. Paths are read from the
+notebook (``ADAPTER_DIR``, ``RESULTS_PATH`` ...), so a learner may save elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from helpers.grading import Part, expect, prerequisite, require
+
+NOTEBOOK = "04_challenge"
+part = Part("challenge")
+
+T1 = "Task 1: build_dataset"
+T2 = "Task 2: make_lora_config"
+T3 = "Task 3: evaluate_model"
+T4 = "Task 4: train"
+T5 = "Task 5: save and reload"
+T6 = "Task 6: memory and results"
+B1 = "Bonus: QLoRA"
+B2 = "Bonus: LoRA vs full fine-tuning"
+B3 = "Bonus: inference script"
+B4 = "Bonus: push to the Hub"
+
+MIN_TRAIN = 100
+"""The challenge asks for at least 100 training tickets."""
+MIN_EPOCHS = 3
+MAX_TRAINABLE_SHARE = 0.05
+"""LoRA must train well under 5 % of the parameters."""
+MIN_GAIN = 0.25
+"""Exact match on the test split must beat the base model's by at least 25 points."""
+MAX_MEMORY_RATIO = 0.7
+"""LoRA's peak training memory must be below 0.7 x full fine-tuning's (the issue's criterion)."""
+GRADER_MAX_NEW_TOKENS = 34
+"""The answers are at most 33 tokens with <|im_end|> (helpers.lora_training.MAX_NEW_TOKENS)."""
+BASE_SCORE_CACHE = Path(__file__).with_name("challenge_base_score.json")
+"""The base model's test score, keyed by what it depends on; recomputed whenever the key differs
+(checks/test_challenge_grader.py recomputes it and compares)."""
+NEW_MESSAGES = (
+    "my phone from order ZT-31415 stopped charging after two days, I need a replacement today",
+    "Could you change the delivery address for order MB-27182? I moved last week.",
+    "do you sell a monitor with usb-c?",
+)
+
+
+# --------------------------------------------------------------------------- the grader's own tools
+
+
+@functools.cache
+def _model_path() -> str:
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    return resolve_model(CHAT_MODEL_ID, verbose=False)
+
+
+@functools.cache
+def _tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(_model_path())
+
+
+@functools.cache
+def _raw_splits():
+    from helpers.extraction_task import load_splits
+
+    return load_splits()
+
+
+@functools.cache
+def _reference_examples() -> dict[tuple[int, ...], list[int]]:
+    """``input_ids -> labels`` of every train and validation ticket, tokenized the reference way."""
+    from helpers.lora_training import tokenize_example
+
+    table = {}
+    for split in ("train", "validation"):
+        for row in _raw_splits()[split]:
+            example = tokenize_example(row, _tokenizer())
+            table[tuple(example["input_ids"])] = example["labels"]
+    return table
+
+
+def _fresh_base(dtype=torch.float32):
+    from transformers import AutoModelForCausalLM
+
+    from helpers.noise import progress_bars_off
+
+    with progress_bars_off():
+        return AutoModelForCausalLM.from_pretrained(_model_path(), dtype=dtype)
+
+
+@functools.cache
+def _meta_model():
+    """SmolLM2's architecture on the meta device: module names and parameter counts, no memory."""
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(_model_path())
+    with torch.device("meta"):
+        return AutoModelForCausalLM.from_config(config)
+
+
+def _adapter_dir(ns) -> Path:
+    value = require(ns, "ADAPTER_DIR")
+    expect(isinstance(value, str | os.PathLike), f"ADAPTER_DIR should be a path, got {type(value).__name__}.")
+    return Path(value)
+
+
+def _signature(adapter_dir: Path) -> tuple:
+    weights = adapter_dir / "adapter_model.safetensors"
+    stat = weights.stat()
+    return str(adapter_dir.resolve()), stat.st_size, stat.st_mtime_ns
+
+
+def _base_cache_key() -> str:
+    """What the base model's test score depends on: model files, test tickets, generation settings."""
+    import hashlib
+
+    from helpers.extraction_task import split_path
+
+    digest = hashlib.sha256()
+    for path in [*sorted(Path(_model_path()).glob("*.json")), split_path("test")]:
+        digest.update(path.name.encode() + path.read_bytes())
+    from helpers.lora_training import cpu_supports_bf16
+
+    digest.update(f"{GRADER_MAX_NEW_TOKENS}|{torch.__version__}|bf16={cpu_supports_bf16()}".encode())
+    return digest.hexdigest()
+
+
+def compute_base_test_score() -> float:
+    """The base model's exact match on the 100 test tickets, computed now (about 15 s on a CPU)."""
+    from helpers.lora_training import evaluate_answers
+
+    return evaluate_answers(_fresh_base(), _tokenizer(), _raw_splits()["test"],
+                            max_new_tokens=GRADER_MAX_NEW_TOKENS)["exact_match"]
+
+
+@functools.cache
+def _base_test_score() -> float:
+    """The base model's exact match on the test split, from :data:`BASE_SCORE_CACHE` when its key matches.
+
+    The base model and the test tickets never change, so their ~15 s of generation are not
+    repeated at every grading; any change of model files, tickets, settings, torch version or
+    CPU precision changes the key and the score is computed again (and stored if writable).
+    """
+    cache = BASE_SCORE_CACHE
+    key = _base_cache_key()
+    try:
+        stored = json.loads(cache.read_text())
+        if stored.get("key") == key and isinstance(stored.get("exact_match"), float | int):
+            return float(stored["exact_match"])
+    except (OSError, ValueError, AttributeError):
+        pass
+    score = compute_base_test_score()
+    try:
+        cache.write_text(json.dumps({"key": key, "exact_match": score}, indent=1) + "\n")
+    except OSError:  # a read-only checkout still grades, only slower
+        pass
+    return score
+
+
+@functools.cache
+def _adapter_test_scores(signature: tuple) -> dict[str, Any]:
+    from peft import PeftModel
+
+    from helpers.lora_training import evaluate_answers
+
+    # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
+    model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
+    return evaluate_answers(model, _tokenizer(), _raw_splits()["test"], max_new_tokens=GRADER_MAX_NEW_TOKENS)
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+# --------------------------------------------------------------------------- Task 1
+
+DATASET_CHECK = "build_dataset returns a DatasetDict with train (at least 100 tickets) and validation"
+FORMAT_CHECK = "each example is the chat template's text of a ticket: prompt, answer, <|im_end|>"
+LABELS_CHECK = "the labels mask the prompt with -100 and keep the answer and its <|im_end|>"
+
+
+def _dataset(ns):
+    from datasets import DatasetDict
+
+    from helpers.noise import progress_bars_off
+
+    build_dataset = require(ns, "build_dataset", callable)
+    with progress_bars_off():
+        dataset = build_dataset()
+    expect(isinstance(dataset, DatasetDict),
+           f"build_dataset() returned {type(dataset).__name__}, not a DatasetDict.")
+    return dataset
+
+
+@part.check(DATASET_CHECK, task=T1,
+            hint="Load the splits with load_splits((\"train\", \"validation\")), keep the first TRAIN_SIZE training "
+                 "tickets with .select(range(TRAIN_SIZE)) and map both splits with your tokenize function.")
+def _dataset_shape(ns):
+    dataset = _dataset(ns)
+    for split in ("train", "validation"):
+        expect(split in dataset, f"build_dataset() has the splits {list(dataset)}: it needs '{split}'.")
+    expect("test" not in dataset, "build_dataset() includes the test split: the test tickets are for the grader only.")
+    expect(len(dataset["train"]) >= MIN_TRAIN,
+           f"the train split has {len(dataset['train'])} examples: the challenge needs at least {MIN_TRAIN}.")
+    expect(len(dataset["validation"]) > 0, "the validation split is empty.")
+    for split in ("train", "validation"):
+        columns = set(dataset[split].column_names)
+        expect({"input_ids", "attention_mask", "labels"} <= columns,
+               f"the {split} split has the columns {sorted(columns)}: it needs input_ids, attention_mask and labels.")
+        extra = columns - {"input_ids", "attention_mask", "labels"}
+        expect(not extra, f"the {split} split still has the text columns {sorted(extra)}: the collator cannot pad "
+                          "strings. Pass remove_columns=... to map.")
+
+
+def _rows(ns, count: int = 12):
+    dataset = _dataset(ns)
+    expect("train" in dataset and len(dataset["train"]) > 0 and "labels" in dataset["train"].column_names,
+           f"there is no tokenized train split to inspect {prerequisite(DATASET_CHECK)}.")
+    train = dataset["train"]
+    return [train[i] for i in range(min(count, len(train)))]
+
+
+@part.check(FORMAT_CHECK, task=T1,
+            hint="Tokenize to_messages(message, row) with tokenizer.apply_chat_template(..., tokenize=True, "
+                 "return_dict=False); the prompt part is the same call on to_messages(message) with "
+                 "add_generation_prompt=True. Cut the answer after <|im_end|> (the template adds a newline).")
+def _format(ns):
+    tokenizer = _tokenizer()
+    references = _reference_examples()
+    for row in _rows(ns):
+        ids = tuple(int(i) for i in row["input_ids"])
+        if ids in references:
+            continue
+        text = tokenizer.decode(list(ids))
+        if "<|im_start|>assistant" not in text:
+            expect(False, f"an example is not in the chat format: {text[:120]!r}. Use tokenizer.apply_chat_template "
+                          "with to_messages(...), the format SmolLM2-Instruct was trained on.")
+        if ids[-1] != tokenizer.eos_token_id:
+            tail = tokenizer.decode(list(ids[-3:]))
+            expect(False, f"an example ends with {tail!r} instead of <|im_end|>: cut the answer right after the "
+                          "end-of-turn token (the template's newline after it is not part of the answer).")
+        if ids and ids[0] == tokenizer.bos_token_id and tokenizer.bos_token_id is not None:
+            expect(False, "an example starts with an extra BOS token.")
+        expect(False, f"an example does not match the ticket's chat: {text[:160]!r}. Use to_messages(row['message'], "
+                      "row) (system prompt, message, canonical JSON answer) with the chat template.")
+
+
+@part.check(LABELS_CHECK, task=T1,
+            hint="labels = [-100] * len(prompt_ids) + answer_ids, where answer_ids ends with tokenizer.eos_token_id "
+                 "(<|im_end|>). -100 is the index the cross-entropy loss ignores.")
+def _labels(ns):
+    tokenizer = _tokenizer()
+    references = _reference_examples()
+    checked = 0
+    for row in _rows(ns):
+        ids = tuple(int(i) for i in row["input_ids"])
+        expected = references.get(ids)
+        if expected is None:
+            continue
+        labels = [int(label) for label in row["labels"]]
+        expect(len(labels) == len(ids), f"an example has {len(ids)} input_ids but {len(labels)} labels.")
+        checked += 1
+        if labels == expected:
+            continue
+        prompt_length = expected.index(next(label for label in expected if label != -100))
+        if all(label != -100 for label in labels[:prompt_length]):
+            expect(False, "the prompt tokens carry labels: the model would spend its training on predicting the "
+                          "system prompt and the customer's message. Set them to -100.")
+        if labels[-1] == -100 and expected[-1] == tokenizer.eos_token_id:
+            expect(False, "the last label (<|im_end|>) is -100: the model never learns to stop after the JSON. "
+                          "Keep the end-of-turn token as a label.")
+        expect(False, f"the labels differ from the expected ones: expected {expected[prompt_length - 2:]} from "
+                      f"position {prompt_length - 2}, got {labels[prompt_length - 2:]}.")
+    expect(checked > 0, f"no example to check the labels of {prerequisite(FORMAT_CHECK)}.")
+
+
+# --------------------------------------------------------------------------- Task 2
+
+CONFIG_CHECK = "make_lora_config returns a LoraConfig for a causal LM"
+TARGETS_CHECK = "the LoRA target modules exist in SmolLM2"
+SHARE_CHECK = "LoRA trains well under 5 % of the parameters"
+
+
+def _config(ns):
+    from peft import LoraConfig
+
+    make_lora_config = require(ns, "make_lora_config", callable)
+    config = make_lora_config()
+    expect(isinstance(config, LoraConfig), f"make_lora_config() returned {type(config).__name__}, not a LoraConfig.")
+    return config
+
+
+@part.check(CONFIG_CHECK, task=T2,
+            hint="LoraConfig(task_type=\"CAUSAL_LM\", r=..., lora_alpha=..., lora_dropout=..., target_modules=[...]).")
+def _config_type(ns):
+    config = _config(ns)
+    task_type = getattr(config.task_type, "value", config.task_type)
+    expect(task_type == "CAUSAL_LM",
+           f"task_type is {task_type!r}: SmolLM2 is a causal LM, so task_type must be \"CAUSAL_LM\" (PEFT then "
+           "wraps it as PeftModelForCausalLM, which generates and shifts the labels).")
+    expect(isinstance(config.r, int) and config.r >= 1, f"r is {config.r!r}: the rank is a positive int.")
+    expect(isinstance(config.lora_alpha, int | float) and config.lora_alpha > 0,
+           f"lora_alpha is {config.lora_alpha!r}: a positive number (commonly r or 2 r).")
+    expect(0 <= config.lora_dropout < 0.5, f"lora_dropout is {config.lora_dropout!r}: between 0 and 0.5.")
+
+
+def _apply(config):
+    import copy
+
+    from peft import get_peft_model
+
+    return get_peft_model(copy.deepcopy(_meta_model()), copy.deepcopy(config))
+
+
+@part.check(TARGETS_CHECK, task=T2,
+            hint="print(model) shows SmolLM2's layer names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, "
+                 "down_proj. Names from other architectures (query, value, c_attn) match nothing here.")
+def _targets(ns):
+    config = _config(ns)
+    try:
+        _apply(config)
+    except ValueError as err:
+        expect(False, f"PEFT cannot apply the config to SmolLM2: {str(err).splitlines()[0]}")
+
+
+@part.check(SHARE_CHECK, task=T2,
+            hint="The share grows with r and with the number of adapted layers. r=8-16 on the attention and MLP "
+                 "projections stays near 1 %; modules_to_save=[\"lm_head\"] would add 28 M trainable weights.")
+def _share(ns):
+    config = _config(ns)
+    try:
+        model = _apply(config)
+    except ValueError:
+        expect(False, f"the config cannot be applied {prerequisite(TARGETS_CHECK)}.")
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    share = trainable / total
+    expect(trainable > 0, "the config trains no parameter.")
+    expect(share < MAX_TRAINABLE_SHARE,
+           f"{trainable:,} of {total:,} parameters are trainable ({share:.1%}): keep it well under 5 %.")
+
+
+# --------------------------------------------------------------------------- Task 3
+
+EVALUATE_CHECK = "evaluate_model scores greedy answers by exact match, valid JSON and per-field accuracy"
+
+
+class _ScriptedModel(torch.nn.Module):
+    """A stand-in for a causal LM whose ``generate`` answers each ticket with a known text."""
+
+    def __init__(self, answers: dict[str, str]):
+        super().__init__()
+        self.answers = answers
+        self.anchor = torch.nn.Parameter(torch.zeros(1), requires_grad=False)
+        self.calls = 0
+        self.config = _meta_model().config
+        self.generation_config = _meta_model().generation_config
+
+    @property
+    def device(self):
+        return torch.device("cpu")
+
+    @property
+    def dtype(self):
+        return torch.float32
+
+    def generate(self, input_ids=None, attention_mask=None, **kwargs):
+        self.calls += 1
+        tokenizer = _tokenizer()
+        rows = []
+        for ids in input_ids.tolist():
+            prompt = tokenizer.decode(ids)
+            message = next((m for m in self.answers if m in prompt), None)
+            answer = self.answers.get(message, "I cannot help with that.")
+            rows.append(ids + tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id])
+        width = max(len(r) for r in rows)
+        return torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows])
+
+
+def _scripted_case():
+    from helpers.extraction_task import format_record
+
+    rows = [dict(r) for r in _raw_splits()["validation"].select(range(6))]
+    answers = {}
+    for i, row in enumerate(rows):
+        record = format_record(row)
+        if i == 1:  # the same record with spaces and another key order: still exactly right
+            parsed = json.loads(record)
+            record = json.dumps(dict(reversed(list(parsed.items()))), indent=1)
+        elif i == 3:
+            parsed = json.loads(record)
+            parsed["urgent"] = not parsed["urgent"]
+            record = json.dumps(parsed)
+        elif i == 4:
+            record = "Sure! The intent is " + row["intent"]
+        answers[row["message"]] = record
+    return rows, answers
+
+
+@part.check(EVALUATE_CHECK, task=T3,
+            hint="Generate one answer per message (greedy), then score with the json_extraction metric: "
+                 "evaluate.load(metric_path(\"json_extraction\")).compute(predictions=answers, "
+                 "references=[format_record(row) for row in dataset]). It parses the JSON, so key order and "
+                 "spaces do not matter, and it counts valid JSON separately.")
+def _evaluate(ns):
+    from datasets import Dataset
+
+    from helpers.extraction_task import score
+
+    evaluate_model = require(ns, "evaluate_model", callable)
+    rows, answers = _scripted_case()
+    model = _ScriptedModel(answers)
+    result = evaluate_model(model, _tokenizer(), Dataset.from_list(rows))
+    expect(model.calls > 0, "evaluate_model did not call model.generate: it must answer with the model it is given.")
+    expect(isinstance(result, dict), f"evaluate_model returned {type(result).__name__}, not a dict.")
+    for key in ("exact_match", "valid_json", "field_accuracy"):
+        expect(key in result, f"evaluate_model's result has the keys {sorted(result)}: it needs '{key}'.")
+    expected = score([answers[r["message"]] for r in rows], rows)
+    for key in ("exact_match", "valid_json"):
+        expect(isinstance(result[key], int | float) and math.isclose(result[key], expected[key], abs_tol=1e-6),
+               f"on six scripted answers {key} should be {expected[key]:.3f}, got {result[key]!r}. (Two answers are "
+               "right, one of them with spaces and another key order; one has a wrong field; one is no JSON.)")
+    expect(isinstance(result["field_accuracy"], dict) and all(
+        math.isclose(result["field_accuracy"].get(f, -1), v, abs_tol=1e-6)
+        for f, v in expected["field_accuracy"].items()),
+        f"field_accuracy should be {expected['field_accuracy']}, got {result['field_accuracy']!r}.")
+
+
+# --------------------------------------------------------------------------- Task 4
+
+TRAINING_CHECK = "trainer trained LoRA for at least 3 epochs with a validation loss after every epoch"
+COLLATOR_CHECK = "the trainer's collator pads without masking the real <|im_end|> labels"
+
+
+def _trainer(ns):
+    from transformers import Trainer
+
+    return require(ns, "trainer", Trainer)
+
+
+@part.check(TRAINING_CHECK, task=T4,
+            hint="TrainingArguments(num_train_epochs=3, eval_strategy=\"epoch\", ...) (lt.default_training_arguments "
+                 "sets it), eval_dataset=the validation split, then trainer.train().")
+def _training(ns):
+    from peft import PeftModel
+
+    trainer = _trainer(ns)
+    expect(isinstance(trainer.model, PeftModel),
+           f"trainer.model is a {type(trainer.model).__name__}: train the PeftModel from get_peft_model.")
+    epochs = trainer.state.epoch or 0
+    expect(trainer.state.global_step > 0, "the trainer has not trained: run trainer.train().")
+    expect(epochs >= MIN_EPOCHS - 1e-6, f"the trainer stopped at epoch {epochs:.2f}: train for at least {MIN_EPOCHS}.")
+    n_train = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
+    expect(n_train >= MIN_TRAIN, f"the trainer trained on {n_train} examples: use the train split (>= {MIN_TRAIN}).")
+    evals = [h for h in trainer.state.log_history if "eval_loss" in h]
+    epochs_evaluated = {round(h.get("epoch", 0)) for h in evals}
+    missing = [e for e in range(1, MIN_EPOCHS + 1) if e not in epochs_evaluated]
+    expect(not missing, f"no validation loss was logged after epoch(s) {missing}: set eval_strategy=\"epoch\" and "
+                        "pass the validation split as eval_dataset.")
+    expect(evals[-1]["eval_loss"] < evals[0]["eval_loss"],
+           f"the validation loss did not fall ({evals[0]['eval_loss']:.3f} -> {evals[-1]['eval_loss']:.3f}).")
+
+
+@part.check(COLLATOR_CHECK, task=T4,
+            hint="SmolLM2's pad token is <|im_end|>. DataCollatorForLanguageModeling sets every pad-token id's label "
+                 "to -100, the real end-of-turn too. Use lt.data_collator(tokenizer) (DataCollatorForSeq2Seq with "
+                 "label_pad_token_id=-100), which pads labels and keeps the existing ones.")
+def _collator(ns):
+    from helpers.lora_training import tokenize_example
+
+    trainer = _trainer(ns)
+    tokenizer = _tokenizer()
+    rows = _raw_splits()["train"]
+    examples = sorted((tokenize_example(rows[i], tokenizer) for i in range(6)), key=lambda e: len(e["input_ids"]))
+    pair = [examples[0], examples[-1]]
+    expect(len(pair[0]["input_ids"]) < len(pair[1]["input_ids"]), "internal: the grader needs two lengths.")
+    batch = trainer.data_collator([dict(e) for e in pair])
+    labels = batch["labels"]
+    ids = batch["input_ids"]
+    expect(labels.shape == ids.shape, f"the collator's labels have shape {tuple(labels.shape)}, input_ids "
+                                      f"{tuple(ids.shape)}.")
+    for row in range(2):
+        mask = batch["attention_mask"][row].bool()
+        real_labels = labels[row][mask].tolist()
+        expect(real_labels == pair[row]["labels"],
+               "the collator changed the labels of real tokens"
+               + (": the answer's <|im_end|> label became -100, so the model never learns to stop."
+                  if real_labels[-1] == -100 and pair[row]["labels"][-1] == tokenizer.eos_token_id
+                  else ": the prompt labels are no longer -100." if real_labels[0] != -100 else "."))
+        expect(all(label == -100 for label in labels[row][~mask].tolist()),
+               "the collator gives padding positions a label: pad labels must be -100.")
+
+
+# --------------------------------------------------------------------------- Task 5
+
+ADAPTER_CHECK = "ADAPTER_DIR holds the trained LoRA adapter, not a full model"
+RELOAD_CHECK = "reloaded is the adapter on a fresh base model, and it answers new messages in JSON"
+GAIN_CHECK = "the saved adapter beats the base model on the hidden test split (recomputed by the grader)"
+
+
+def _trained_adapter(ns) -> Path:
+    """The adapter folder, after checking it is an adapter and holds the trained model's weights."""
+    from peft import PeftModel, get_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    folder = _adapter_dir(ns)
+    expect(folder.is_dir(), f"{folder.name}/ does not exist: save the adapter with model.save_pretrained(ADAPTER_DIR).")
+    names = {p.name for p in folder.iterdir()}
+    full = sorted(n for n in names if n.startswith(("model", "pytorch_model")) and n.endswith((".safetensors", ".bin")))
+    expect(not full, f"{folder.name}/ holds full model weights ({', '.join(full)}): save the PeftModel "
+                     "(model.save_pretrained), which writes only the adapter, a few MB.")
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        expect(name in names,
+               f"{folder.name}/ has no {name}: save the PeftModel with model.save_pretrained(ADAPTER_DIR).")
+    config = json.loads((folder / "adapter_config.json").read_text())
+    expect(config.get("peft_type") == "LORA", f"the adapter's peft_type is {config.get('peft_type')!r}, not LORA.")
+    model = require(ns, "model", PeftModel)
+    saved = load_file(str(folder / "adapter_model.safetensors"))
+    current = get_peft_model_state_dict(model)
+    expect(len(saved) == len(current) and all(
+        k in saved and torch.equal(saved[k].float(), v.detach().float().cpu()) for k, v in current.items()),
+        f"the adapter in {folder.name}/ is not the one `model` holds now: save it after training.")
+    return folder
+
+
+@part.check(ADAPTER_CHECK, task=T5,
+            hint="model.save_pretrained(ADAPTER_DIR) on the PeftModel writes adapter_config.json and "
+                 "adapter_model.safetensors. merge_and_unload() or the base model's save_pretrained write "
+                 "135 M weights.")
+def _adapter(ns):
+    _trained_adapter(ns)
+
+
+@part.check(RELOAD_CHECK, task=T5,
+            hint="reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=...), "
+                 "ADAPTER_DIR): a new base model, the adapter loaded from disk.")
+def _reload(ns):
+    from peft import PeftModel
+
+    from helpers.extraction_task import is_allowed, parse_prediction
+    from helpers.lora_training import generate_answers
+
+    reloaded = require(ns, "reloaded")
+    expect(isinstance(reloaded, PeftModel), f"reloaded is a {type(reloaded).__name__}: load the adapter with "
+                                            "PeftModel.from_pretrained(base_model, ADAPTER_DIR).")
+    model = ns.get("model")
+    expect(reloaded is not model,
+           "reloaded is the trained model itself: load a fresh base model and the saved adapter.")
+    if isinstance(model, PeftModel):
+        expect(reloaded.get_base_model() is not model.get_base_model(),
+               "reloaded shares its base model with the trained model: load a fresh base model.")
+    answers = generate_answers(reloaded, _tokenizer(), list(NEW_MESSAGES), max_new_tokens=GRADER_MAX_NEW_TOKENS)
+    for message, answer in zip(NEW_MESSAGES, answers, strict=True):
+        record = parse_prediction(answer)
+        expect(record is not None, f"reloaded answers {message!r} with {answer!r}, which is not a JSON record.")
+        wrong = [f for f in ("intent", "product", "urgent") if not is_allowed(f, record.get(f))]
+        expect(not wrong, f"reloaded answers {message!r} with {answer!r}: {wrong} are not allowed values.")
+
+
+@part.check(GAIN_CHECK, task=T5,
+            hint="Train longer or with a higher learning rate, mask the prompt, keep the <|im_end|> label; then save "
+                 "the trained adapter again. The grader loads it from ADAPTER_DIR and scores the 100 test tickets.")
+def _gain(ns):
+    try:
+        folder = _trained_adapter(ns)
+    except AssertionError:
+        expect(False, f"there is no trained adapter to evaluate {prerequisite(ADAPTER_CHECK)}.")
+    scores = _adapter_test_scores(_signature(folder))
+    base = _base_test_score()
+    claim = ""
+    results_path = ns.get("RESULTS_PATH")
+    try:
+        claimed = json.loads(Path(results_path).read_text())["metrics"]["lora"]["exact_match"]
+        if isinstance(claimed, int | float) and claimed - scores["exact_match"] > 0.2:
+            claim = f" (results.json claims {_pct(claimed)}, which the saved adapter does not deliver)"
+    except (TypeError, OSError, ValueError, KeyError):
+        pass
+    expect(scores["exact_match"] >= base + MIN_GAIN,
+           f"on the 100 test tickets the saved adapter scores {_pct(scores['exact_match'])} exact match, the base "
+           f"model {_pct(base)}: the gain must be at least {MIN_GAIN:.0%} points{claim}.")
+
+
+# --------------------------------------------------------------------------- Task 6
+
+MEMORY_CHECK = "memory holds LoRA and full fine-tuning peaks measured in separate processes, LoRA's below full's"
+RESULTS_CHECK = "RESULTS_PATH records this run: metrics before and after, epochs, parameters, memory, times"
+
+
+def _memory(ns) -> dict:
+    memory = require(ns, "memory", dict)
+    for mode in ("lora", "full"):
+        expect(mode in memory and isinstance(memory[mode], dict),
+               f"memory has the keys {sorted(memory)}: it needs 'lora' and 'full' measurements.")
+        expect(isinstance(memory[mode].get("peak_bytes"), int) and memory[mode]["peak_bytes"] > 0,
+               f"memory['{mode}'] has no peak_bytes: use lt.measure_training_memory('{mode}').")
+    return memory
+
+
+@part.check(MEMORY_CHECK, task=T6,
+            hint="memory = {mode: lt.measure_training_memory(mode, batch_size=...) for mode in (\"lora\", \"full\")}: "
+                 "the same batch for both, each in its own fresh process.")
+def _memory_check(ns):
+    memory = _memory(ns)
+    lora, full = memory["lora"], memory["full"]
+    same_batch = all(lora.get(key) == full.get(key) for key in ("batch_size", "sequence_length"))
+    expect(same_batch,
+           f"LoRA was measured on a batch of {lora.get('batch_size')} x {lora.get('sequence_length')} tokens, full "
+           f"fine-tuning on {full.get('batch_size')} x {full.get('sequence_length')}: compare the same batch.")
+    pids = {lora.get("pid"), full.get("pid")}
+    expect(None not in pids and os.getpid() not in pids and len(pids) == 2,
+           "the two measurements were not made in two separate processes (lt.measure_training_memory starts one "
+           "per mode): in one process the first mode's memory hides in the second's peak.")
+    ratio = lora["peak_bytes"] / full["peak_bytes"]
+    expect(ratio < MAX_MEMORY_RATIO,
+           f"LoRA's peak is {ratio:.2f} x full fine-tuning's: expected below {MAX_MEMORY_RATIO}.")
+
+
+@part.check(RESULTS_CHECK, task=T6,
+            hint="lt.update_results({...}, RESULTS_PATH) with base_model, epochs, trainable_params, total_params, "
+                 "metrics (base and lora: the dicts evaluate_model returned), peak_memory_bytes, train_seconds, "
+                 "checkpoint_bytes. Write the values the notebook computed, never typed numbers.")
+def _results(ns):
+    path = require(ns, "RESULTS_PATH")
+    expect(isinstance(path, str | os.PathLike) and Path(path).is_file(), f"there is no results file at {path}.")
+    try:
+        data = json.loads(Path(path).read_text())
+    except ValueError as err:
+        expect(False, f"{Path(path).name} is not valid JSON: {err}.")
+    for key in ("base_model", "epochs", "trainable_params", "total_params", "metrics", "peak_memory_bytes",
+                "train_seconds", "checkpoint_bytes"):
+        expect(key in data, f"{Path(path).name} has no '{key}'.")
+    from helpers.models import CHAT_MODEL_ID
+
+    expect(data["base_model"] == CHAT_MODEL_ID, f"base_model is {data['base_model']!r}, expected {CHAT_MODEL_ID!r}.")
+    for name, var in (("base", "base_scores"), ("lora", "tuned_scores")):
+        expect(data["metrics"].get(name) == ns.get(var, object()),
+               f"metrics['{name}'] in {Path(path).name} is not `{var}` as the notebook computed it.")
+    trainer = ns.get("trainer")
+    if trainer is not None and getattr(trainer, "state", None) is not None:
+        expect(data["epochs"] == round(trainer.state.epoch or 0),
+               f"epochs is {data['epochs']!r}, but the trainer ran {trainer.state.epoch} epochs.")
+    for mode in ("lora", "full"):
+        expect(isinstance(data["peak_memory_bytes"].get(mode), int),
+               f"peak_memory_bytes['{mode}'] is {data['peak_memory_bytes'].get(mode)!r}: write the measured bytes.")
+    model = ns.get("model")
+    if model is not None:
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        expect(data["trainable_params"].get("lora") == trainable,
+               f"trainable_params['lora'] is {data['trainable_params'].get('lora')!r}, the model has {trainable:,}.")
+
+
+# --------------------------------------------------------------------------- Bonus
+
+QLORA_CHECK = "QLoRA: a 4-bit NF4 double-quantized base, an adapter that works, less memory than LoRA"
+FULL_CHECK = "comparison sets LoRA against full fine-tuning: quality, time, peak memory and checkpoint size"
+SCRIPT_CHECK = "INFERENCE_SCRIPT answers a message from the command line with a JSON record"
+HUB_CHECK = "STAGING_DIR holds the adapter and a model card (base model, data, metrics, licence, intended use)"
+
+
+@part.check(QLORA_CHECK, task=B1,
+            hint="lt.train(mode=\"qlora\", ...) loads the base with BitsAndBytesConfig(load_in_4bit=True, "
+                 "bnb_4bit_quant_type=\"nf4\", bnb_4bit_use_double_quant=True) and saves to lt.QLORA_ADAPTER_DIR; "
+                 "then memory[\"qlora\"] = lt.measure_training_memory(\"qlora\", ...).")
+def _qlora(ns):
+    from helpers.lora_training import QLORA_ADAPTER_DIR
+
+    run = require(ns, "qlora_run", dict)
+    memory = require(ns, "memory", dict)
+    expect("qlora" in (run.get("metrics") or {}), "qlora_run has no 'qlora' metrics: use lt.train(mode=\"qlora\").")
+    folder = Path(ns.get("QLORA_ADAPTER_DIR", QLORA_ADAPTER_DIR))
+    expect((folder / "adapter_model.safetensors").is_file(), f"{folder.name}/ holds no adapter.")
+    config = json.loads((folder / "adapter_config.json").read_text())
+    expect(config.get("peft_type") == "LORA", "the QLoRA adapter is not a LoRA adapter.")
+    measured = memory.get("qlora") or {}
+    lora = memory.get("lora") or {}
+    expect(isinstance(measured.get("peak_bytes"), int) and isinstance(lora.get("peak_bytes"), int),
+           "memory needs 'qlora' and 'lora' measurements.")
+    expect(measured["peak_bytes"] < lora["peak_bytes"] and measured.get("batch_size") == lora.get("batch_size"),
+           f"QLoRA's peak ({measured['peak_bytes']:,} B, batch {measured.get('batch_size')}) should be below "
+           f"LoRA's ({lora['peak_bytes']:,} B, batch {lora.get('batch_size')}) on the same batch.")
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from helpers.lora_training import evaluate_answers
+    from helpers.quantization import quantization_config
+
+    base = AutoModelForCausalLM.from_pretrained(_model_path(), quantization_config=quantization_config(4))
+    qconfig = base.config.quantization_config
+    expect(getattr(qconfig, "bnb_4bit_quant_type", None) == "nf4", "internal: the grader's base is not NF4.")
+    model = PeftModel.from_pretrained(base, str(folder))
+    scores = evaluate_answers(model, _tokenizer(), _raw_splits()["test"].select(range(20)),
+                              max_new_tokens=GRADER_MAX_NEW_TOKENS)
+    expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN / 2,
+           f"the QLoRA adapter on a 4-bit base scores {_pct(scores['exact_match'])} on 20 test tickets: expected "
+           f"at least {_pct(_base_test_score() + MIN_GAIN / 2)}.")
+
+
+@part.check(FULL_CHECK, task=B2,
+            hint="lt.train(mode=\"full\", ...) trains every weight and saves the whole model; then build the table "
+                 "from load_challenge_results(RESULTS_PATH).measured_row(strategy) for \"full\" and \"lora\".")
+def _full(ns):
+    import pandas as pd
+
+    comparison = require(ns, "comparison", pd.DataFrame)
+    for strategy in ("full", "lora"):
+        expect(strategy in comparison.columns, f"comparison has the columns {list(comparison.columns)}: it needs "
+                                               f"'{strategy}'.")
+    rows = ("exact match after", "training time", "peak training memory", "checkpoint size")
+    for row in rows:
+        expect(row in comparison.index, f"comparison has no row '{row}'.")
+        for strategy in ("full", "lora"):
+            value = str(comparison.loc[row, strategy])
+            expect(value != "not measured", f"comparison['{strategy}']['{row}'] is not measured: run the "
+                                            f"{strategy} training and write its results.")
+    data = json.loads(Path(require(ns, "RESULTS_PATH")).read_text())
+    sizes = data.get("checkpoint_bytes") or {}
+    measured = isinstance(sizes.get("full"), int) and isinstance(sizes.get("lora"), int)
+    expect(measured and sizes["full"] > 20 * sizes["lora"],
+           f"checkpoint_bytes {sizes}: a full checkpoint holds all 135 M weights, an adapter a few MB.")
+
+
+@part.check(SCRIPT_CHECK, task=B3,
+            hint="A script that loads the base model and PeftModel.from_pretrained(base, adapter), reads messages "
+                 "from its arguments (or stdin) and prints one JSON record per message; see helpers/answer_tickets.py.")
+def _script(ns):
+    from helpers.extraction_task import is_allowed, parse_prediction
+
+    script = require(ns, "INFERENCE_SCRIPT")
+    expect(isinstance(script, str | os.PathLike) and Path(script).is_file(),
+           f"INFERENCE_SCRIPT={script!r} is not a file.")
+    adapter = _adapter_dir(ns)
+    expect((adapter / "adapter_config.json").is_file(),
+           f"there is no adapter to answer with {prerequisite(ADAPTER_CHECK)}.")
+    message = NEW_MESSAGES[0]
+    done = subprocess.run([sys.executable, str(script), "--adapter", str(adapter), message],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    expect(done.returncode == 0, f"the script exited with {done.returncode}: {done.stderr.strip()[-300:]}")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    expect(lines, "the script printed nothing.")
+    record = parse_prediction(lines[-1])
+    if record is None and (adapter / "adapter_model.safetensors").is_file():
+        scores = _adapter_test_scores(_signature(adapter))
+        expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN,
+               f"the script printed {lines[-1]!r}; the adapter it loads has not learned the task "
+               f"{prerequisite(GAIN_CHECK)}.")
+    expect(record is not None and all(is_allowed(f, record.get(f)) for f in ("intent", "product", "urgent")),
+           f"the script printed {lines[-1]!r}, not a JSON record with allowed values.")
+
+
+@part.check(HUB_CHECK, task=B4,
+            hint="adapter_model_card(results, repo_id=..., n_train=...) then stage_repository(ADAPTER_DIR, card, "
+                 "STAGING_DIR) and push_staged(...): offline it says nothing was uploaded.")
+def _hub(ns):
+    from huggingface_hub import ModelCard
+
+    from helpers.models import CHAT_MODEL_ID
+
+    folder = require(ns, "STAGING_DIR")
+    folder = Path(folder)
+    expect((folder / "README.md").is_file(), f"{folder.name}/ has no README.md (the model card).")
+    card = ModelCard.load(folder / "README.md")
+    data = card.data.to_dict()
+    expect(data.get("base_model") == CHAT_MODEL_ID, f"the card's base_model is {data.get('base_model')!r}.")
+    expect(data.get("license"), "the card has no license.")
+    expect(data.get("library_name") == "peft", "the card's library_name should be 'peft' (an adapter).")
+    expect(data.get("model-index") or data.get("eval_results"), "the card has no evaluation results (model-index).")
+    text = card.text.lower()
+    expect("intended use" in text or "intended uses" in text, "the card does not say what the model is for.")
+    expect("data" in text, "the card does not describe the training data.")
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        expect((folder / name).is_file(), f"{folder.name}/ has no {name}: stage the adapter next to the card.")
+    staged = json.loads((folder / "adapter_config.json").read_text())
+    expect(staged.get("peft_type") == "LORA", f"{folder.name}/adapter_config.json is not a LoRA adapter's.")
+    outcome = require(ns, "push_outcome")
+    uploaded = getattr(outcome, "uploaded", None)
+    expect(isinstance(uploaded, bool), "push_outcome should say whether it uploaded (push_staged's result).")
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        expect(not uploaded, "push_outcome says uploaded, but the Hub is offline.")

@@ -1,0 +1,14 @@
+"""Mistake: trains for one epoch only (a fresh LoRA model, so the solution's adapter stays as it is)."""
+
+CHECK = "trainer trained LoRA for at least 3 epochs with a validation loss after every epoch"
+MESSAGE = "the trainer stopped at epoch 1.00"
+
+trainer = Trainer(
+    model=get_peft_model(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32), make_lora_config()),
+    args=lt.default_training_arguments(lt.OUTPUT_DIR / "run-one-epoch", num_train_epochs=1, disable_tqdm=True),
+    train_dataset=dataset["train"],
+    eval_dataset=dataset["validation"].select(range(30)),
+    data_collator=collator,
+    processing_class=tokenizer,
+)
+trainer.train()
