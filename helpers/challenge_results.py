@@ -2,7 +2,8 @@
 
 The challenge notebook writes one JSON object; every key may be absent::
 
-    {"base_model": str, "epochs": int, "total_params": int,
+    {"base_model": str, "epochs": int (the LoRA run's), "epochs_by_strategy": {"lora" | ...: int},
+     "total_params": int,
      "trainable_params": {"lora": int, "qlora": int, "full": int},
      "metrics": {"base" | "lora" | "qlora" | "full": {"exact_match": float, "valid_json": float,
                                                        "field_accuracy": {field: float}}},

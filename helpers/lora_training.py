@@ -902,7 +902,10 @@ def train(
         trainer.train()
         seconds = time.perf_counter() - started
     set_cpu_4bit_repacking(model, True)
-    results["epochs"] = epochs if max_steps is None else math.ceil(trainer.state.epoch or 0)
+    ran_epochs = epochs if max_steps is None else math.ceil(trainer.state.epoch or 0)
+    results["epochs_by_strategy"] = {strategy: ran_epochs}
+    if mode == "lora":  # "epochs" is the LoRA run's; a 1-epoch comparison run must not overwrite it
+        results["epochs"] = ran_epochs
     results["train_seconds"] = {strategy: round(seconds, 1)}
     results["train_peak_memory_bytes"] = {strategy: int(memory.peak_bytes)}
     model = trainer.model
