@@ -96,3 +96,9 @@ def test_unknown_strategy_is_a_key_error():
 
 def test_default_path_is_repository_relative():
     assert cr.shown_path(cr.DEFAULT_RESULTS) == "outputs/challenge/results.json"
+
+
+def test_note_names_a_comparison_run_with_other_epochs(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps({"base_model": "m", "epochs": 3, "epochs_by_strategy": {"qlora": 3, "full": 1}}))
+    assert cr.load_challenge_results(path).note.endswith(": m, 3 epochs (full fine-tuning 1).")

@@ -170,9 +170,18 @@ def parse_results(data: Mapping[str, Any], note: str = "") -> ChallengeResults:
     return ChallengeResults(strategies, exact_match("base"), base_model, _count(data.get("epochs")), True, note)
 
 
-def _describe(results: ChallengeResults, where: str) -> str:
-    setup = ", ".join(part for part in (
-        results.base_model, f"{results.epochs} epochs" if results.epochs is not None else None) if part)
+_NAMES = {"full": "full fine-tuning", "lora": "LoRA", "qlora": "QLoRA"}
+
+
+def _describe(results: ChallengeResults, where: str, data: Mapping[str, Any] | None = None) -> str:
+    epochs = f"{results.epochs} epochs" if results.epochs is not None else None
+    by_strategy = (data or {}).get("epochs_by_strategy")
+    if epochs and isinstance(by_strategy, Mapping):
+        others = [f"{_NAMES.get(s, s)} {n}" for s, n in by_strategy.items()
+                  if _count(n) is not None and n != results.epochs]
+        if others:
+            epochs += f" ({', '.join(others)})"
+    setup = ", ".join(part for part in (results.base_model, epochs) if part)
     return f"Measured by 04 · LoRA challenge ({where})" + (f": {setup}." if setup else ".")
 
 
@@ -196,7 +205,7 @@ def load_challenge_results(path: str | Path = DEFAULT_RESULTS) -> ChallengeResul
         return ChallengeResults(empty, None, None, None, False,
                                 f"No challenge results yet ({where}): run 04 · LoRA challenge first.")
     results = parse_results(data)
-    return dataclasses.replace(results, note=_describe(results, where))
+    return dataclasses.replace(results, note=_describe(results, where, data))
 
 
 def _count(value: Any) -> int | None:
