@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import mmap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 import torch
 
@@ -23,9 +28,26 @@ def test_format_bytes_rejects_bad_input(value, error):
         format_bytes(value)
 
 
+@contextmanager
+def _fresh_resident(mib: int) -> Iterator[None]:
+    """Hold `mib` MiB of new resident pages for the block, then give them back to the OS.
+
+    An anonymous mmap, not a tensor: late in a long test run malloc can serve a big tensor from
+    heap pages that earlier tests freed but that are still resident, and RSS would not move.
+    """
+    block = mmap.mmap(-1, mib * MiB)
+    view = torch.frombuffer(block, dtype=torch.uint8)
+    view.fill_(1)  # touch every page, so it is resident
+    try:
+        yield
+    finally:
+        del view
+        block.close()
+
+
 def _allocate_and_free(mib: int) -> None:
-    block = torch.ones(mib * MiB // 4, dtype=torch.float32)  # touched, so resident
-    del block
+    with _fresh_resident(mib):
+        pass
 
 
 def test_peak_sees_memory_freed_before_the_block_ends():
@@ -45,14 +67,10 @@ def test_peak_is_reset_between_blocks():
 
 def test_sampling_fallback_without_proc(monkeypatch):
     monkeypatch.setattr(memory, "_can_reset_hwm", lambda: False)
-    with peak_memory(interval=0.001) as mem:
-        block = torch.ones(200 * MiB // 4)
-        import time
-
-        time.sleep(0.05)
-        del block
+    with peak_memory(interval=0.001) as mem, _fresh_resident(200):
+        time.sleep(0.05)  # dozens of samples while the pages are held
     assert mem.method == "sampled RSS"
-    assert mem.increase_bytes >= 150 * MiB
+    assert mem.increase_bytes >= 150 * MiB, str(mem)
 
 
 def test_cuda_path_uses_the_allocator_peak(monkeypatch):
