@@ -8,6 +8,47 @@ import nbformat
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
+VARIANT_PARTS = sorted(p.name for p in VARIANTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.py")))
+"""Autograder parts with wrong variants (``checks/wrong_variants/<part>/*.py``)."""
+GRADING_TIMEOUT_S = 3600
+"""Seconds for one run of a solution and all its variants (the challenge trains three times)."""
+
+
+def variant_files(part: str) -> list[Path]:
+    """The wrong-variant files of ``part``, sorted by name."""
+    return sorted((VARIANTS_DIR / part).glob("*.py"))
+
+
+def part_notebook(folder: str, part: str) -> Path:
+    """The one notebook of ``part`` in ``folder`` (``"solutions"`` or ``"notebooks"``)."""
+    from helpers.grading import load_part
+
+    prefix = load_part(part).notebook_prefix
+    matches = sorted((REPO_ROOT / folder).glob(f"{prefix}*.ipynb"))
+    assert len(matches) == 1, f"expected one {folder}/{prefix}*.ipynb, found {matches}"
+    return matches[0]
+
+
+@pytest.fixture(scope="session")
+def graded_variants():
+    """``get(part)``: every wrong variant's results and, under ``SOLUTION_KEY``, the solution's own.
+
+    One run of the solution notebook per part serves the solution self-test
+    (test_autograders.py) and every wrong variant (test_wrong_variants.py): the challenge
+    solution trains for minutes, so it is not run twice.
+    """
+    from helpers.grading import grade_variants
+
+    cache: dict[str, dict] = {}
+
+    def get(part: str) -> dict:
+        if part not in cache:
+            sources = {path.stem: path.read_text() for path in variant_files(part)}
+            cache[part] = grade_variants(part_notebook("solutions", part), sources, part, timeout=GRADING_TIMEOUT_S)
+        return cache[part]
+
+    return get
 
 
 @pytest.fixture

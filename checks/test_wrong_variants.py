@@ -21,12 +21,11 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import VARIANT_PARTS, VARIANTS_DIR, variant_files
 
-from helpers.grading import grade_variants, load_part, prerequisite
+from helpers.grading import load_part, prerequisite
 
-VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
-PARTS = sorted(p.name for p in VARIANTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.py")))
+PARTS = VARIANT_PARTS
 
 
 def _declared(path: Path) -> tuple[str, str]:
@@ -39,36 +38,13 @@ def _declared(path: Path) -> tuple[str, str]:
     return values["CHECK"], values["MESSAGE"]
 
 
-def _variants(part: str) -> list[Path]:
-    return sorted((VARIANTS_DIR / part).glob("*.py"))
-
-
-def _solution(part: str) -> Path:
-    prefix = load_part(part).notebook_prefix
-    (path,) = (REPO_ROOT / "solutions").glob(f"{prefix}*.ipynb")
-    return path
-
-
-@pytest.fixture(scope="module")
-def graded(request):
-    cache: dict[str, dict] = {}
-
-    def get(part: str):
-        if part not in cache:
-            sources = {p.stem: p.read_text() for p in _variants(part)}
-            cache[part] = grade_variants(_solution(part), sources, part, timeout=2400)
-        return cache[part]
-
-    return get
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "part, variant", [(part, path.stem) for part in PARTS for path in _variants(part)]
+    "part, variant", [(part, path.stem) for part in PARTS for path in variant_files(part)]
 )
-def test_exactly_the_intended_check_fails(graded, part, variant):
+def test_exactly_the_intended_check_fails(graded_variants, part, variant):
     check, message = _declared(VARIANTS_DIR / part / f"{variant}.py")
-    results = graded(part)[variant]
+    results = graded_variants(part)[variant]
     failed = {r.name: r.message for r in results if not r.passed}
     assert check in failed, f"{check!r} passed on the wrong variant; failing: {failed}"
     assert message in failed.pop(check), f"the message of {check!r} lacks {message!r}"
@@ -79,7 +55,7 @@ def test_exactly_the_intended_check_fails(graded, part, variant):
 
 @pytest.mark.parametrize("part", PARTS)
 def test_every_check_has_a_wrong_variant(part):
-    declared = {_declared(path)[0] for path in _variants(part)}
+    declared = {_declared(path)[0] for path in variant_files(part)}
     checks = {c.name for c in load_part(part).checks}
     assert declared <= checks, f"variants name checks that do not exist: {declared - checks}"
     assert checks <= declared, f"checks never shown to fail on a wrong answer: {checks - declared}"

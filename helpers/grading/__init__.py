@@ -24,10 +24,10 @@ from helpers.grading.registry import (
     run_checks,
 )
 from helpers.grading.report import format_results, results_html
-from helpers.grading.runner import GRADING_ENV, GradeReport, grade_notebook, grade_variants
+from helpers.grading.runner import GRADING_ENV, SOLUTION_KEY, GradeReport, grade_notebook, grade_variants
 
 __all__ = [
-    "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "available_parts", "check",
+    "SOLUTION_KEY", "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "available_parts", "check",
     "expect", "grade_notebook", "grade_variants", "load_part", "prerequisite", "require", "run_checks",
 ]
 

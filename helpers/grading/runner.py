@@ -131,6 +131,11 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *,
     )
 
 
+SOLUTION_KEY = "(solution)"
+"""Key of :func:`grade_variants`'s result that holds the unmodified notebook's own results
+(no variant file can be named so: variant names are Python module names)."""
+
+
 def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | None = None, *,
                    timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, list[CheckResult]]:
     """Grade deliberately wrong versions of a notebook: run it once, then each variant's code on top.
@@ -146,7 +151,9 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
         timeout: seconds allowed for the notebook, every variant and their checks together.
 
     Returns:
-        ``{name: results}`` with one :class:`CheckResult` per check of the part.
+        ``{name: results}`` with one :class:`CheckResult` per check of the part, and under
+        :data:`SOLUTION_KEY` the results of the notebook itself (before any variant), so one
+        run also grades the solution.
 
     Raises:
         RuntimeError: the notebook or a variant raised, or the run timed out (the message says which).
@@ -169,7 +176,9 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
         data = json.loads(out.read_text())
     if data["cell_errors"]:
         raise RuntimeError(f"{path.name} raised while running: {data['cell_errors']}")
-    return {name: [CheckResult(**r) for r in results] for name, results in data["variants"].items()}
+    graded = {name: [CheckResult(**r) for r in results] for name, results in data["variants"].items()}
+    graded[SOLUTION_KEY] = [CheckResult(**r) for r in data["results"]]
+    return graded
 
 
 def _execute_notebook(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -283,7 +292,8 @@ def _worker(notebook: str, part_name: str, out: str, variants_file: str | None =
                 graded[name] = results
             ns.clear()
             ns.update(snapshot)
-        payload = {"cell_errors": errors, "variants": graded}
+        payload = {"cell_errors": errors, "variants": graded,
+                   "results": [result.as_dict() for result, _ in baseline.values()]}
     Path(out).write_text(json.dumps(payload))
 
 
