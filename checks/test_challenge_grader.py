@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -23,12 +21,14 @@ def _grader_module():
 def test_the_committed_base_score_is_current_and_recomputes_to_the_same_value():
     """The grader reads the base model's test score from a committed file: prove it is not a typed number."""
     grader = _grader_module()
-    stored = json.loads(grader.BASE_SCORE_CACHE.read_text())
-    assert stored["key"] == grader._base_cache_key(), (
-        "model files, test tickets or settings changed: delete checks/autograders/challenge_base_score.json "
-        "and run `make grade` (or this test) to recompute it")
-    assert stored["exact_match"] == pytest.approx(grader.compute_base_test_score(), abs=1e-9)
-    assert stored["exact_match"] <= 0.05  # the task is new to the base model: that is why we fine-tune
+    stored = grader._stored_base_scores()
+    key = grader._base_cache_key()
+    assert key in stored, (
+        "no stored score for this machine's key (model files, test tickets, settings or the CPU's bf16 support "
+        "changed): run `make grade` on the solution (or this test) to add it to "
+        "checks/autograders/challenge_base_score.json, and commit it")
+    assert stored[key] == pytest.approx(grader.compute_base_test_score(), abs=1e-9)
+    assert stored[key] <= 0.05  # the task is new to the base model: that is why we fine-tune
 
 
 def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
