@@ -12,7 +12,9 @@ VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
 VARIANT_PARTS = sorted(p.name for p in VARIANTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.py")))
 """Autograder parts with wrong variants (``checks/wrong_variants/<part>/*.py``)."""
 GRADING_TIMEOUT_S = 3600
-"""Seconds for one run of a solution and all its variants (the challenge trains three times)."""
+"""Seconds for one run of a solution and all its variants (the challenge trains three times: about
+25 minutes on a 2-core AVX2 CPU). The tests that may start that run carry a pytest timeout to match;
+the default one (pyproject.toml) is 1800 s."""
 
 
 def variant_files(part: str) -> list[Path]:

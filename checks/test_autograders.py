@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import VARIANT_PARTS, part_notebook
+from conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, part_notebook
 
 from helpers.grading import SOLUTION_KEY, available_parts, grade_notebook
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(GRADING_TIMEOUT_S)
 @pytest.mark.parametrize("part", available_parts())
 def test_every_check_passes_on_the_solution(part, graded_variants):
     if part in VARIANT_PARTS:  # the same run grades the wrong variants (it raises on a cell error)

@@ -21,7 +21,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from conftest import VARIANT_PARTS, VARIANTS_DIR, variant_files
+from conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, VARIANTS_DIR, variant_files
 
 from helpers.grading import load_part, prerequisite
 
@@ -39,6 +39,7 @@ def _declared(path: Path) -> tuple[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(GRADING_TIMEOUT_S)
 @pytest.mark.parametrize(
     "part, variant", [(part, path.stem) for part in PARTS for path in variant_files(part)]
 )
