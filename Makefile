@@ -43,7 +43,7 @@ lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/nbval_sanitize.cfg -p nbval_ignore_stderr
 
 test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval over solutions/ (offline)
-	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks solutions $(NBVAL)
+	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks solutions $(NBVAL) --durations=15
 
 lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
