@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mmap
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,10 +52,18 @@ def _allocate_and_free(mib: int) -> None:
 
 
 def test_peak_sees_memory_freed_before_the_block_ends():
+    """The 300 MiB are gone when the block ends, and the peak still holds them.
+
+    Compared with the RSS right after the block, not only with the baseline: the kernel may page
+    out other cold pages of this process during the block (DAMON "pageout" on these machines).
+    """
     with peak_memory() as mem:
-        _allocate_and_free(300)
+        with _fresh_resident(300):
+            held = memory._status_kib("VmRSS")
+    after = memory._status_kib("VmRSS")
     assert mem.device == "cpu"
-    assert mem.increase_bytes >= 280 * MiB, str(mem)
+    assert mem.peak_bytes >= held - 4 * MiB, str(mem)  # the kernel's RSS counters lag by a few pages
+    assert mem.peak_bytes - after >= 280 * MiB, f"{mem}; {format_bytes(after)} after the block"
 
 
 def test_peak_is_reset_between_blocks():
@@ -66,11 +75,21 @@ def test_peak_is_reset_between_blocks():
 
 
 def test_sampling_fallback_without_proc(monkeypatch):
+    """Without VmHWM the peak is sampled: a rise that is gone when the block ends is still seen.
+
+    RSS is scripted here. A live process's RSS cannot show a sampled peak reliably: the kernel may
+    page out other cold pages of the process meanwhile (this workplace's machines run DAMON with
+    the "pageout" action, which dropped 200 MiB of mapped model files during this test in CI).
+    """
     monkeypatch.setattr(memory, "_can_reset_hwm", lambda: False)
-    with peak_memory(interval=0.001) as mem, _fresh_resident(200):
-        time.sleep(0.05)  # dozens of samples while the pages are held
+    held = threading.Event()
+    monkeypatch.setattr(memory, "_rss_bytes", lambda: 1000 * MiB + (200 * MiB if held.is_set() else 0))
+    with peak_memory(interval=0.001) as mem:
+        held.set()
+        time.sleep(0.05)  # dozens of samples while the memory is held
+        held.clear()
     assert mem.method == "sampled RSS"
-    assert mem.increase_bytes >= 150 * MiB, str(mem)
+    assert (mem.baseline_bytes, mem.peak_bytes, mem.increase_bytes) == (1000 * MiB, 1200 * MiB, 200 * MiB), str(mem)
 
 
 def test_cuda_path_uses_the_allocator_peak(monkeypatch):
