@@ -46,11 +46,6 @@ def _fresh_resident(mib: int) -> Iterator[None]:
         block.close()
 
 
-def _allocate_and_free(mib: int) -> None:
-    with _fresh_resident(mib):
-        pass
-
-
 def test_peak_sees_memory_freed_before_the_block_ends():
     """The 300 MiB are gone when the block ends, and the peak still holds them.
 
@@ -67,10 +62,10 @@ def test_peak_sees_memory_freed_before_the_block_ends():
 
 
 def test_peak_is_reset_between_blocks():
-    with peak_memory():
-        _allocate_and_free(300)
-    with peak_memory() as small:
-        _allocate_and_free(20)
+    with peak_memory(), _fresh_resident(300):
+        pass
+    with peak_memory() as small, _fresh_resident(20):
+        pass
     assert small.increase_bytes < 150 * MiB, str(small)
 
 

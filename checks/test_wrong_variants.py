@@ -25,8 +25,6 @@ from conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, VARIANTS_DIR, variant_fil
 
 from helpers.grading import load_part, prerequisite
 
-PARTS = VARIANT_PARTS
-
 
 def _declared(path: Path) -> tuple[str, str]:
     values = {}
@@ -41,7 +39,7 @@ def _declared(path: Path) -> tuple[str, str]:
 @pytest.mark.slow
 @pytest.mark.timeout(GRADING_TIMEOUT_S)
 @pytest.mark.parametrize(
-    "part, variant", [(part, path.stem) for part in PARTS for path in variant_files(part)]
+    "part, variant", [(part, path.stem) for part in VARIANT_PARTS for path in variant_files(part)]
 )
 def test_exactly_the_intended_check_fails(graded_variants, part, variant):
     check, message = _declared(VARIANTS_DIR / part / f"{variant}.py")
@@ -54,7 +52,7 @@ def test_exactly_the_intended_check_fails(graded_variants, part, variant):
     assert not others, f"other checks failed too, for reasons of their own: {others}"
 
 
-@pytest.mark.parametrize("part", PARTS)
+@pytest.mark.parametrize("part", VARIANT_PARTS)
 def test_every_check_has_a_wrong_variant(part):
     declared = {_declared(path)[0] for path in variant_files(part)}
     checks = {c.name for c in load_part(part).checks}

@@ -132,11 +132,12 @@ def _base_cache_key() -> str:
     import hashlib
 
     from helpers.extraction_task import split_path
+    from helpers.models import MANIFEST_NAME
 
     digest = hashlib.sha256()
     for path in [*sorted(Path(_model_path()).glob("*.json")), split_path("test")]:
         content = path.read_bytes()
-        if path.name == "workshop-manifest.json":  # its "created" time differs on every machine: drop it
+        if path.name == MANIFEST_NAME:  # its "created" time differs on every machine: drop it
             content = json.dumps({k: v for k, v in json.loads(content).items() if k != "created"},
                                  sort_keys=True).encode()
         digest.update(path.name.encode() + content)
