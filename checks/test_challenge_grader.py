@@ -7,7 +7,9 @@ import torch
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from helpers import lora_training as lt
+from helpers.device import cpu_bf16_native
 from helpers.grading import load_part
+from reference import lora as ref
 
 
 def _grader_module():
@@ -37,19 +39,19 @@ def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
 
     from helpers.extraction_task import load_splits
 
-    model = lt.prepare_for_training(lt.load_base_model(mode="qlora", device="cpu"), "qlora",
-                                    gradient_checkpointing=False)
+    model = ref.prepare_for_training(ref.load_base_model(mode="qlora", device="cpu"), "qlora",
+                                     gradient_checkpointing=False)
     if repacking_off:
         assert lt.set_cpu_4bit_repacking(model, False) == 30 * 7  # every 4-bit linear layer of the 30 blocks
     tokenizer = AutoTokenizer.from_pretrained(lt._default_model_path())
     rows = load_splits(("train",))["train"]
-    batch = lt.data_collator(tokenizer)([lt.tokenize_example(rows[i], tokenizer) for i in range(2)])
+    batch = ref.data_collator(tokenizer)([ref.tokenize_example(rows[i], tokenizer) for i in range(2)])
     model.eval()
     with torch.no_grad():
         model(**batch)
     model.train()
     model(**batch).loss.backward()
-    lowest = min(lt.ADAPTED_LAYERS)
+    lowest = min(ref.ADAPTED_LAYERS)
     return {name.split(".")[-4]: float(param.grad.abs().sum()) if param.grad is not None else 0.0
             for name, param in model.named_parameters() if f"layers.{lowest}." in name and "lora_B" in name}
 
@@ -57,15 +59,16 @@ def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
 @pytest.mark.slow
 def test_qlora_keeps_learning_after_an_evaluation():
     """bitsandbytes 0.50 repacks 4-bit weights for CPU inference at a layer's first eval-mode call (on CPUs
-    with AVX-512 BF16), and the repacked path has no backward. With repacking off, as lt.train does while
+    with AVX-512 BF16), and the repacked path has no backward. With repacking off, as the notebook does while
     training, every adapted projection of the lowest adapted block still gets a gradient."""
     grads = _grads_after_an_eval_pass(repacking_off=True)
-    assert set(grads) == set(lt.TARGET_MODULES)
+    assert set(grads) == set(ref.TARGET_MODULES)
     assert all(value > 0 and value == value for value in grads.values()), grads
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not lt.cpu_supports_bf16(), reason="bitsandbytes repacks only on CPUs with AVX-512 BF16")
+@pytest.mark.skipif(not cpu_bf16_native(capability="AVX512"),  # bitsandbytes reads the CPU flags, not torch
+                    reason="bitsandbytes repacks only on CPUs with AVX-512 BF16")
 def test_the_bitsandbytes_repacking_bug_is_still_there():
     """The reason for lt.set_cpu_4bit_repacking. If this fails, bitsandbytes fixed the bug and the
     workaround (and this test) can go."""

@@ -76,3 +76,56 @@ def test_setup_prints_one_summary_line(no_gpu, capsys):
     assert len(out) == 1
     assert "device=cpu" in out[0] and "dtype=float32" in out[0] and "seed=3" in out[0]
     assert info.device.type == "cpu" and info.seed == 3 and info.threads >= 1
+
+
+CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 {extra}\nbugs\t\t: none\n"
+
+
+@pytest.mark.parametrize(("capability", "extra", "expected"), [
+    ("AVX512", "avx512f avx512_bf16", True),
+    ("AVX512", "amx_tile amx_bf16", True),
+    ("AVX512", "avx512f", False),            # AVX-512 without bf16: emulated, slower than fp32
+    ("AVX2", "avx512f avx512_bf16", False),  # the AVX2 stand-in on a bf16 CPU: torch will not use bf16 kernels
+    ("DEFAULT", "", False),
+])
+def test_cpu_bf16_follows_torch_capability_and_the_cpu_flags(capability, extra, expected):
+    assert dev.cpu_bf16_native(capability=capability, cpuinfo=CPUINFO.format(extra=extra)) is expected
+
+
+def test_cpu_bf16_without_cpuinfo(monkeypatch):
+    def unreadable(self, *args, **kwargs):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(dev.Path, "read_text", unreadable)
+    assert dev.cpu_bf16_native(capability="AVX512") is False
+
+
+@pytest.mark.parametrize(("native", "expected", "dtype"),
+                         [(True, "bf16", torch.bfloat16), (False, "no", torch.float32)])
+def test_one_precision_decision_on_the_cpu(monkeypatch, no_gpu, native, expected, dtype):
+    monkeypatch.setattr(dev, "cpu_bf16_native", lambda **kwargs: native)
+    assert dev.mixed_precision("cpu") == expected
+    assert dev.compute_dtype("cpu") is dtype
+    info = dev.setup(verbose=False)
+    assert info.mixed_precision == expected and info.compute_dtype is dtype and info.dtype is torch.float32
+
+
+@pytest.mark.parametrize(("bf16", "expected", "dtype"),
+                         [(True, "bf16", torch.bfloat16), (False, "fp16", torch.float16)])
+def test_one_precision_decision_on_cuda(monkeypatch, bf16, expected, dtype):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
+    assert dev.mixed_precision("cuda") == expected and dev.compute_dtype("cuda") is dtype
+
+
+def test_the_avx2_stand_in_turns_bf16_off():
+    """Under ATEN_CPU_CAPABILITY=avx2 torch reports AVX2 and the workshop must pick fp32 (a fresh process)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import torch; from helpers.device import mixed_precision as m; "
+            "print(torch.backends.cpu.get_cpu_capability(), m('cpu'))")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "avx2"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert done.stdout.split() == ["AVX2", "no"]

@@ -19,7 +19,7 @@ def test_notebooks_folder_matches_make_student(tmp_path):
     written = write_students(REPO_ROOT / "solutions", tmp_path)
     assert written, "no solution notebooks found"
     expected = {p.name for p in written}
-    actual = {p.name for p in (REPO_ROOT / "notebooks").glob("*.ipynb")}
+    actual = {p.name for p in (REPO_ROOT / "notebooks").iterdir() if p.suffix in (".ipynb", ".py")}
     assert actual == expected, "notebooks/ and solutions/ hold different files: run `make student`"
     for path in written:
         drift = (REPO_ROOT / "notebooks" / path.name).read_text() != path.read_text()
@@ -55,6 +55,17 @@ def test_no_solution_leaks_into_learner_notebooks():
     for path in (REPO_ROOT / "notebooks").glob("*.ipynb"):
         text = path.read_text()
         assert "BEGIN SOLUTION" not in text and '"outputs": []' in text
+
+
+def test_starter_script_keeps_what_is_given_and_stubs_the_answer():
+    from helpers.student import student_script
+
+    source = "import sys\n\ndef f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\nprint(f(1))\n"
+    out = student_script(source, "answer.py")
+    assert "return 2 * x" not in out and "BEGIN SOLUTION" not in out
+    assert 'raise NotImplementedError("answer.py: write your code here' in out
+    assert out.startswith("import sys") and "print(f(1))" in out
+    compile(out, "answer.py", "exec")
 
 
 def test_resetting_keeps_a_learners_work(tmp_path):

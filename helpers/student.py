@@ -10,6 +10,9 @@ In ``solutions/*.ipynb`` the answers sit between marker lines::
 and, in markdown cells, between ``<!-- BEGIN SOLUTION -->`` and ``<!-- END SOLUTION -->``.
 The learner's copy gets a stub that raises ``NotImplementedError`` naming the task
 (the nearest heading above), with outputs and execution counts cleared.
+
+Starter scripts (``solutions/*.py``, e.g. the challenge's inference script) use the same code
+markers; their learner copy names the file as the task.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def to_student(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.No
         if cell.cell_type == "markdown":
             headings = _HEADING.findall(cell.source)
             if headings:
-                task = headings[-1].strip().replace('"', "'")
+                task = re.sub(r"\s*\([^)]*\)$", "", headings[-1].strip()).replace('"', "'")  # no "(at home)"
             cell.source = _stub_markdown(cell.source, where)
         elif cell.cell_type == "code":
             cell.source = _stub_code(cell.source, task, where)
@@ -90,23 +93,42 @@ def to_student(nb: nbformat.NotebookNode, name: str = "notebook") -> nbformat.No
     return student
 
 
-def write_students(solutions: Path, notebooks: Path, backups: Path | None = None) -> list[Path]:
-    """Write ``notebooks/<name>`` for every ``solutions/<name>.ipynb``; return the paths written.
+def student_script(source: str, name: str = "script.py") -> str:
+    """The learner's copy of a starter script: solution blocks replaced by stubs.
 
-    A learner notebook that differs from what would be written (someone worked in it) is
-    first copied to ``backups/<stem>.<YYYYmmdd-HHMMSS>.ipynb`` (default ``build/backups``), so
+    Raises:
+        SolutionMarkerError: a solution block is not closed, or closed twice.
+    """
+    return _stub_code(source, name, name) + "\n"
+
+
+def student_text(source: Path) -> str:
+    """What ``notebooks/<source.name>`` should hold for ``solutions/<source.name>`` (a notebook or a script)."""
+    if source.suffix == ".py":
+        return student_script(source.read_text(), source.name)
+    return nbformat.writes(to_student(nbformat.read(source, as_version=4), source.name)) + "\n"
+
+
+def write_students(solutions: Path, notebooks: Path, backups: Path | None = None) -> list[Path]:
+    """Write ``notebooks/<name>`` for every ``solutions/<name>.ipynb`` and starter script ``*.py``.
+
+    A learner file that differs from what would be written (someone worked in it) is first
+    copied to ``backups/<stem>.<YYYYmmdd-HHMMSS><suffix>`` (default ``build/backups``), so
     resetting the notebooks never loses work.
+
+    Returns:
+        The paths written.
     """
     notebooks.mkdir(parents=True, exist_ok=True)
     backups = backups if backups is not None else REPO_ROOT / "build" / "backups"
     stamp = time.strftime("%Y%m%d-%H%M%S")
     written = []
-    for source in sorted(solutions.glob("*.ipynb")):
-        text = nbformat.writes(to_student(nbformat.read(source, as_version=4), source.name)) + "\n"
+    for source in sorted([*solutions.glob("*.ipynb"), *solutions.glob("*.py")]):
+        text = student_text(source)
         target = notebooks / source.name
         if target.exists() and target.read_text() != text:
             backups.mkdir(parents=True, exist_ok=True)
-            saved = backups / f"{target.stem}.{stamp}.ipynb"
+            saved = backups / f"{target.stem}.{stamp}{target.suffix}"
             shutil.copy2(target, saved)
             print(f"kept the previous {target.name} in {_shown(saved)}")
         target.write_text(text)

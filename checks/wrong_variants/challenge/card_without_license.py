@@ -3,9 +3,11 @@
 import tempfile
 from pathlib import Path
 
-CHECK = "STAGING_DIR holds the adapter and a model card (base model, data, metrics, licence, intended use)"
+CHECK = "MODEL_REPO_DIR is a model repository: the adapter and a card with base model, licence, data and results"
 MESSAGE = "the card has no license"
 
-_card = adapter_model_card(json.loads(RESULTS_PATH.read_text()), repo_id=HUB_REPO_ID, n_train=TRAIN_SIZE)
+_card = ModelCard(str(card))
 _card.data.license = None
-STAGING_DIR = stage_repository(ADAPTER_DIR, _card, Path(tempfile.mkdtemp(prefix="hub-")) / "repo")
+MODEL_REPO_DIR = Path(tempfile.mkdtemp(prefix="hub-")) / "model"
+reloaded.save_pretrained(MODEL_REPO_DIR)
+_card.save(MODEL_REPO_DIR / "README.md")

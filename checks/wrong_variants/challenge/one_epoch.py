@@ -5,7 +5,7 @@ MESSAGE = "the trainer stopped at epoch 1.00"
 
 trainer = Trainer(
     model=get_peft_model(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32), make_lora_config()),
-    args=lt.default_training_arguments(lt.OUTPUT_DIR / "run-one-epoch", num_train_epochs=1, disable_tqdm=True),
+    args=dataclasses.replace(args, num_train_epochs=1, output_dir=str(OUTPUT_DIR / "run-one-epoch"), disable_tqdm=True),
     train_dataset=dataset["train"],
     eval_dataset=dataset["validation"].select(range(30)),
     data_collator=collator,

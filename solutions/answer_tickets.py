@@ -1,0 +1,91 @@
+"""Answer customer messages with your fine-tuned adapter: one JSON line per message (04 · LoRA challenge, Bonus C).
+
+    python answer_tickets.py --adapter ../outputs/challenge/adapter "Where is order AB-12345? The laptop is late."
+    python answer_tickets.py --adapter ../outputs/challenge/adapter < messages.txt
+
+The argument parsing and the output format are given. You write the two functions marked
+"YOUR CODE HERE": ``load_model`` (base model + adapter) and ``answer`` (greedy generation).
+The grader runs this file on messages it has never shown you and reads the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import helpers  # noqa: F401  (first: offline mode before any Hugging Face import)
+from helpers.extraction_task import JSON_SEPARATORS, parse_prediction, to_messages
+
+BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
+MAX_NEW_TOKENS = 34
+"""The longest canonical answer is 33 tokens with <|im_end|>."""
+
+
+def load_model(adapter_dir: Path):
+    """``(model, tokenizer)``: the base model with the LoRA adapter from ``adapter_dir`` on top, in eval mode."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helpers.models import resolve_model
+
+    path = resolve_model(BASE_MODEL)  # the offline copy (with WORKSHOP_MODELS=hub: the Hub download)
+    ### BEGIN SOLUTION
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.padding_side = "left"  # a batch of prompts is continued from its last position
+    base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
+    return model, tokenizer
+    ### END SOLUTION
+
+
+def answer(model, tokenizer, messages: list[str]) -> list[str]:
+    """The model's greedy answer to each message (new text only, special tokens removed)."""
+    import torch
+
+    ### BEGIN SOLUTION
+    batch = tokenizer.apply_chat_template([to_messages(m) for m in messages], add_generation_prompt=True,
+                                          padding=True, return_tensors="pt", return_dict=True)
+    with torch.inference_mode():
+        out = model.generate(**batch, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+                             pad_token_id=tokenizer.pad_token_id)
+    new_tokens = out[:, batch["input_ids"].shape[1]:]
+    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+    ### END SOLUTION
+
+
+# ----------------------------------------------------------------- given: command line and output format
+
+
+def output_line(text: str) -> str:
+    """The record as compact JSON, or an error object that keeps the model's raw answer."""
+    record = parse_prediction(text)
+    if record is None:
+        return json.dumps({"error": "the answer holds no JSON object", "answer": text})
+    return json.dumps(record, separators=JSON_SEPARATORS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, answer every message, print one line each; returns the exit code."""
+    parser = argparse.ArgumentParser(description="Extract a JSON record from each customer message.")
+    parser.add_argument("messages", nargs="*", metavar="MESSAGE", help="default: one per line on standard input")
+    parser.add_argument("--adapter", type=Path, required=True, help="folder of the saved LoRA adapter")
+    args = parser.parse_args(argv)
+    if not (args.adapter / "adapter_config.json").is_file():
+        print(f"error: no adapter in {args.adapter}: run Task 5 of the challenge (model.save_pretrained) first.",
+              file=sys.stderr)
+        return 2
+    messages = [m for m in args.messages if m.strip()] or [line.strip() for line in sys.stdin if line.strip()]
+    if not messages:
+        print("error: no message: pass messages as arguments or one per line on standard input.", file=sys.stderr)
+        return 2
+    model, tokenizer = load_model(args.adapter)
+    for text in answer(model, tokenizer, messages):
+        print(output_line(text), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
