@@ -97,7 +97,7 @@ def test_unreadable_path_is_a_report_error(tmp_path):
 def test_all_passed_ticks_every_question(tmp_path):
     path = write_report(
         tmp_path,
-        ("exercise", [result(f"Task {n}: t{n}", True) for n in range(1, 7)]),
+        ("exercise", [result(f"Task {n}: t{n}", True) for n in range(1, 8)]),
         ("concept", [result(task, True) for task in CONCEPT_TASKS]),
         ("challenge", [result("Task 1: build_dataset", True), result("Task 2: make_lora_config", True),
                        result("Task 3: evaluate_model", True), result("Task 4: train", True),
@@ -109,18 +109,18 @@ def test_all_passed_ticks_every_question(tmp_path):
     assert {row["answer"] for row in assessment.rows()} == {"✅"}
     answers = by_question(assessment)
     assert (answers[Q_AUTO].passed, answers[Q_AUTO].total) == (4, 4)  # exercise Task 1 + concept 1, 2, 3
-    assert (answers[Q_GENERATION].passed, answers[Q_GENERATION].total) == (2, 2)  # exercise Tasks 2 and 6
-    assert answers[Q_QUANT].total == 2  # concept weight memory + challenge QLoRA
+    assert (answers[Q_GENERATION].passed, answers[Q_GENERATION].total) == (2, 2)  # exercise Tasks 2 and 7
+    assert answers[Q_QUANT].total == 3  # concept weight memory + exercise Task 5 + challenge QLoRA
     assert answers[Q_LORA].total == 7  # challenge tasks 1-6 + concept LoRA parameters
     assert answers[Q_HUB].total == 1
-    assert "19/19 checks passed" in assessment.note
+    assert "20/20 checks passed" in assessment.note
 
 
 def test_some_failed_lists_up_to_three_failing_names_and_where_to_revisit(tmp_path):
     path = write_report(tmp_path, ("exercise", [
         result("Task 1: load_generator", True),
         *[result("Task 2: generate_text", False, name=f"generate_text rule {i}") for i in range(1, 6)],
-        result("Task 6: generation presets", True),
+        result("Task 7: generation presets", True),
     ]))
     answers = by_question(sa.self_assess(path))
     generation = answers[Q_GENERATION]
@@ -159,7 +159,8 @@ def test_an_empty_report_is_read_but_grades_nothing(tmp_path):
     ("concept", "Self-check 1: count tokens", Q_AUTO),
     ("concept", "Self-check 2: padding side", Q_AUTO),
     ("concept", "Self-check 3: pick the Auto class", Q_AUTO),
-    ("exercise", "Task 6: generation presets", Q_GENERATION),
+    ("exercise", "Task 7: generation presets", Q_GENERATION),
+    ("exercise", "Task 5: quantize and measure", Q_QUANT),
     ("concept", "Self-check 4: weight memory", Q_QUANT),
     ("concept", "Self-check 6: 8-bit QUANTIZATION", Q_QUANT),
     ("concept", "Self-check 5: LoRA parameters", Q_LORA),
@@ -178,7 +179,8 @@ def test_the_real_autograder_tasks_answer_the_expected_questions(part):
         pytest.skip(f"no {part} autograder yet")
     expected = {"concept": {"Self-check 1": Q_AUTO, "Self-check 2": Q_AUTO, "Self-check 3": Q_AUTO,
                             "Self-check 4": Q_QUANT, "Self-check 5": Q_LORA},
-                "exercise": {"Task 1": Q_AUTO, "Task 2": Q_GENERATION, "Task 6": Q_GENERATION}}[part]
+                "exercise": {"Task 1": Q_AUTO, "Task 2": Q_GENERATION, "Task 5": Q_QUANT,
+                             "Task 7": Q_GENERATION}}[part]
     for check in load_part(part).checks:
         graded = sa.GradedCheck(part, check.task, check.name, True)
         found = [q.text for q in sa.QUESTIONS if sa.matches(q, graded)]

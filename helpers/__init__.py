@@ -27,7 +27,6 @@ _LAZY = {
     "EMBEDDING_MODEL_ID": "helpers.models",
     "peak_memory": "helpers.memory",
     "format_bytes": "helpers.memory",
-    "quantization_config": "helpers.quantization",
     "check": "helpers.grading",
 }
 

@@ -1,152 +1,138 @@
-"""4-bit and 8-bit loading with bitsandbytes, and memory footprint comparisons.
+"""The quantization measurements the Exercise writes and the Reflection reads: one schema, one file, one plot.
 
-The notebooks write ``BitsAndBytesConfig`` themselves once; these helpers give the
-same configuration a name and measure what it saves. bitsandbytes (0.49 and newer)
-runs 4-bit and 8-bit layers on the CPU as well as on CUDA.
+03 · Exercise, Task 5 has the learner write the ``BitsAndBytesConfig`` for 8-bit and 4-bit NF4,
+load SmolLM2 four ways and measure each. What is not the lesson lives here::
+
+    save_measurements({"fp32": {...}, "bf16": {...}, "int8": {...}, "nf4": {...}})   # outputs/exercise/...
+    plot_measurements(load_measurements())                                             # three bar charts
+
+bitsandbytes (0.49 and newer) runs 4-bit and 8-bit layers on the CPU as well as on CUDA.
 """
 
 from __future__ import annotations
 
-import gc
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import torch
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from helpers.device import pick_device, pick_dtype
-from helpers.memory import format_bytes
-from helpers.noise import progress_bars_off, silence_bitsandbytes
+from helpers.grading.registry import REPO_ROOT
 
 if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from transformers import BitsAndBytesConfig
+    from matplotlib.figure import Figure
 
-ALLOWED_BITS = (4, 8)
 VARIANTS = ("fp32", "bf16", "int8", "nf4")
-"""Footprint variants: full precision, bfloat16, bitsandbytes 8-bit, 4-bit NF4."""
+"""Full precision, bfloat16, bitsandbytes 8-bit (LLM.int8), 4-bit NF4 with double quantization."""
+MEASUREMENTS_PATH: Path = REPO_ROOT / "outputs" / "exercise" / "quantization.json"
+"""Where 03 · Exercise saves its measurements (05 · Reflection reads them)."""
 
 
-def quantization_config(bits: int, *, compute_dtype: torch.dtype | None = None) -> BitsAndBytesConfig:
-    """The workshop's ``BitsAndBytesConfig`` for ``bits`` = 4 or 8.
-
-    4-bit: NF4 (normal-float 4, the QLoRA paper's data type) with double
-    quantization (the quantization constants are quantized too) and matmuls
-    computed in ``compute_dtype``. 8-bit: LLM.int8() with outlier handling.
-
-    Args:
-        bits: 4 or 8.
-        compute_dtype: dtype of 4-bit matmuls; default :func:`helpers.device.pick_dtype`
-            of the best device (bf16/fp16 on GPUs, fp32 on CPU).
-
-    Raises:
-        ValueError: ``bits`` is not 4 or 8.
-    """
-    if isinstance(bits, bool) or bits not in ALLOWED_BITS:
-        raise ValueError(f"bits={bits!r} is not supported: use one of {ALLOWED_BITS} (4-bit NF4 or 8-bit).")
-    silence_bitsandbytes()
-    from transformers import BitsAndBytesConfig
-
-    if bits == 8:
-        return BitsAndBytesConfig(load_in_8bit=True)
-    return BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=compute_dtype or pick_dtype(pick_device()),
-    )
-
-
-def load_quantized(model_path: str, bits: int, *, device: torch.device | str | None = None, **kwargs):
-    """Load a causal LM with its linear layers quantized to ``bits``.
-
-    Args:
-        model_path: local folder or Hub id (see :func:`helpers.models.resolve_model`).
-        bits: 4 or 8.
-        device: where to place it (default: best available device).
-        **kwargs: passed on to ``AutoModelForCausalLM.from_pretrained``.
-
-    Raises:
-        ValueError: ``bits`` is not 4 or 8.
-    """
-    from transformers import AutoModelForCausalLM
-
-    config = quantization_config(bits)
-    target = torch.device(device) if device is not None else pick_device()
-    kwargs.setdefault("dtype", pick_dtype(target))
-    return AutoModelForCausalLM.from_pretrained(
-        model_path, quantization_config=config, device_map={"": target.type}, **kwargs
-    )
-
-
-@dataclass(frozen=True)
-class Footprint:
-    """Memory footprint of one variant, measured with ``model.get_memory_footprint()``.
+class Measurement(BaseModel):
+    """What one variant cost and kept, as measured in the Exercise.
 
     Attributes:
-        variant: ``"fp32"``, ``"bf16"``, ``"int8"`` or ``"nf4"``.
-        bytes: parameters and buffers, in bytes.
-        ratio: ``bytes`` divided by the fp32 footprint.
+        footprint_bytes: ``model.get_memory_footprint()``: parameters and buffers, in bytes.
+        tokens_per_second: new tokens per second of one greedy, batched ``generate`` call.
+        loss: mean cross-entropy (nats per token) on the Exercise's held-out text; lower is better.
     """
 
-    variant: str
-    bytes: int
-    ratio: float
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    footprint_bytes: int = Field(gt=0)
+    tokens_per_second: float = Field(gt=0)
+    loss: float = Field(gt=0)
 
 
-def measure_footprints(model_path: str, variants: tuple[str, ...] = VARIANTS) -> list[Footprint]:
-    """Load the model once per variant (one at a time) and measure each footprint.
+class Measurements(BaseModel):
+    """The file's content: one :class:`Measurement` per variant of :data:`VARIANTS` (any subset)."""
 
-    Non-quantized parts (embeddings, norms) stay in fp32 for int8/nf4, as on a CPU.
+    model_config = ConfigDict(extra="forbid")
+
+    variants: dict[str, Measurement]
+    device: str = ""
+    """What ran them, e.g. ``"cpu (AVX2)"``: speeds depend on it."""
+
+
+class MeasurementsError(ValueError):
+    """The measurements are missing or malformed; the message says what to run."""
+
+
+def save_measurements(variants: Mapping[str, Mapping[str, Any]], path: str | Path = MEASUREMENTS_PATH, *,
+                      device: str = "") -> Path:
+    """Validate and write the measurements (atomically), creating folders.
 
     Args:
-        model_path: local folder or Hub id of a causal LM.
-        variants: any of :data:`VARIANTS`; ``"fp32"`` is always measured first
-            because the ratios are relative to it.
+        variants: ``{variant: {"footprint_bytes", "tokens_per_second", "loss"}}``.
+        path: the JSON file (default :data:`MEASUREMENTS_PATH`).
+        device: what ran them (shown next to the speeds).
 
     Raises:
-        ValueError: an unknown variant name.
+        MeasurementsError: an unknown variant, a missing or extra key, or a non-positive number.
     """
-    unknown = [v for v in variants if v not in VARIANTS]
+    unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
-        raise ValueError(f"Unknown variant(s) {unknown}: choose from {VARIANTS}.")
-    from transformers import AutoModelForCausalLM
-
-    sizes: dict[str, int] = {}
-    for variant in ("fp32", *[v for v in variants if v != "fp32"]):
-        with progress_bars_off():  # sub-second loads: bars would only add noise
-            if variant in ("fp32", "bf16"):
-                dtype = torch.float32 if variant == "fp32" else torch.bfloat16
-                model = AutoModelForCausalLM.from_pretrained(model_path, dtype=dtype)
-            else:
-                bits = 8 if variant == "int8" else 4
-                model = load_quantized(model_path, bits, device="cpu", dtype=torch.float32)
-        sizes[variant] = int(model.get_memory_footprint())
-        del model
-        gc.collect()
-    base = sizes["fp32"]
-    return [Footprint(v, sizes[v], sizes[v] / base) for v in variants]
+        raise MeasurementsError(f"unknown variant(s) {unknown}: use {VARIANTS}.")
+    try:
+        data = Measurements(variants={k: Measurement(**v) for k, v in variants.items()}, device=device)
+    except (ValidationError, TypeError) as err:
+        raise MeasurementsError(f"the measurements do not fit the schema: {_first_error(err)}") from None
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    tmp.write_text(data.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
 
 
-def format_footprints(footprints: list[Footprint]) -> str:
-    """A fixed-width table of footprints, ready to print."""
-    lines = [f"{'variant':<8}{'memory':>12}{'vs fp32':>10}"]
-    lines += [f"{f.variant:<8}{format_bytes(f.bytes):>12}{f.ratio:>9.0%}" for f in footprints]
-    return "\n".join(lines)
+def load_measurements(path: str | Path = MEASUREMENTS_PATH) -> Measurements:
+    """The measurements saved by the Exercise.
+
+    Raises:
+        MeasurementsError: no file yet (run 03 · Exercise, Task 5) or a file that does not fit the schema.
+    """
+    target = Path(path)
+    if not target.is_file():
+        raise MeasurementsError("no quantization measurements yet: run 03 · Exercise, Task 5 first.")
+    try:
+        return Measurements.model_validate(json.loads(target.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as err:
+        raise MeasurementsError(f"{target.name} does not fit the schema ({_first_error(err)}): run 03 · Exercise, "
+                                "Task 5 again.") from None
 
 
-def plot_footprints(footprints: list[Footprint], ax: Axes | None = None) -> Axes:
-    """Bar chart of footprints in MiB, each bar labelled with its share of fp32."""
+def _first_error(err: Exception) -> str:
+    if isinstance(err, ValidationError):
+        first = err.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(err).splitlines()[0]
+
+
+def plot_measurements(measurements: Measurements) -> Figure:
+    """Three bar charts side by side: footprint (MiB, with the share of fp32), new tokens/s and held-out loss."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.2))
-    names = [f.variant for f in footprints]
-    mib = [f.bytes / 2**20 for f in footprints]
-    bars = ax.bar(names, mib, color=["#4c72b0", "#55a868", "#dd8452", "#c44e52"][: len(names)])
-    for bar, fp in zip(bars, footprints, strict=True):
-        ax.annotate(f"{fp.ratio:.0%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom")
-    ax.set_ylabel("memory footprint (MiB)")
-    ax.set_title("Same model, different precisions")
-    ax.margins(y=0.15)
-    return ax
+    names = [v for v in VARIANTS if v in measurements.variants]
+    rows = [measurements.variants[v] for v in names]
+    colors = ["#4c72b0", "#55a868", "#dd8452", "#c44e52"][: len(names)]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    panels = (("memory footprint (MiB)", [r.footprint_bytes / 2**20 for r in rows]),
+              ("new tokens per second", [r.tokens_per_second for r in rows]),
+              ("held-out loss (lower is better)", [r.loss for r in rows]))
+    for ax, (title, values) in zip(axes, panels, strict=True):
+        bars = ax.bar(names, values, color=colors)
+        ax.set_title(title)
+        ax.margins(y=0.2)
+        labels = [f"{v:.3f}" if "loss" in title else f"{v:.0f}" if "MiB" in title else f"{v:.1f}" for v in values]
+        if "MiB" in title and "fp32" in measurements.variants:
+            fp32 = measurements.variants["fp32"].footprint_bytes / 2**20
+            labels = [f"{v:.0f} ({v / fp32:.0%})" for v in values]
+        ax.bar_label(bars, labels=labels, fontsize=8)
+    if "loss" in panels[2][0]:
+        low, high = min(panels[2][1]), max(panels[2][1])
+        axes[2].set_ylim(low - 0.5 * (high - low + 0.01), high + 0.5 * (high - low + 0.01))
+    fig.suptitle(f"SmolLM2-135M, four precisions, measured on {measurements.device or 'this machine'}", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -59,13 +59,14 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "Do I understand how to configure generation parameters?",
-        (("exercise", "Task 2:"), ("exercise", "Task 6:")),
-        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text) and Task 6 (presets)",
+        (("exercise", "Task 2:"), ("exercise", "Task 7:")),
+        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text) and Task 7 (presets)",
     ),
     Question(
         "Can I implement quantization for efficient inference?",
-        (("concept", "quantiz"), ("concept", "memory"), ("challenge", "QLoRA")),
-        "01 · Concept §6 (quantization), 02 · Demo §8 (8-bit and 4-bit) and 04 · LoRA challenge, Bonus: QLoRA",
+        (("concept", "quantiz"), ("concept", "memory"), ("exercise", "Task 5:"), ("challenge", "QLoRA")),
+        "01 · Concept §6 (quantization), 03 · Exercise, Task 5 (quantize and measure) and 04 · LoRA challenge, "
+        "Bonus: QLoRA",
     ),
     Question(
         "Do I know how to fine-tune models with LoRA?",

@@ -15,6 +15,7 @@ import copy
 import functools
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,9 @@ T1 = "Task 1: load_generator"
 T2 = "Task 2: generate_text"
 T3 = "Task 3: generate_batch"
 T4 = "Task 4: chat"
-T5 = "Task 5: fit_prompt"
-T6 = "Task 6: generation presets"
+T5 = "Task 5: quantize and measure"
+T6 = "Task 6: fit_prompt"
+T7 = "Task 7: generation presets"
 
 PROMPT = "The capital of France is"
 STORY = "Once upon a time, in a small village by the sea,"
@@ -125,6 +127,7 @@ class GenerateCall:
     batch_size: int
     prompt_tokens: int
     new_tokens: int
+    seconds: float = 0.0
 
     @property
     def samples(self) -> bool:
@@ -142,8 +145,11 @@ class GenerateSpy:
         original = type(self.model).generate.__get__(self.model)
 
         def generate(*args, **kwargs):
+            started = time.perf_counter()
             output = original(*args, **kwargs)
+            seconds = time.perf_counter() - started
             self.calls.append(self._describe(args, kwargs, output))
+            self.calls[-1].seconds = seconds
             return output
 
         self.model.generate = generate
@@ -478,6 +484,188 @@ def _chat(ns):
 
 # --------------------------------------------------------------------------- Task 5
 
+QUANT_VARIANTS = ("fp32", "bf16", "int8", "nf4")
+SPEED_PROMPTS = ("The capital of France is", "Water boils at", "The three primary colours are")
+SPEED_NEW_TOKENS = 16
+HELD_OUT_TEXT = ("The museum opens at nine in the morning and closes at six in the evening. Tickets cost twelve "
+                 "euros for adults and are free for children under twelve.")
+"""The grader's own copies of the notebook's constants: it recomputes with these, whatever the notebook holds."""
+LINEAR_LAYERS = 30 * 7
+"""Quantized linear layers of SmolLM2-135M: 7 projections in each of its 30 blocks (lm_head stays unquantized)."""
+LOSS_TOLERANCE = 2e-3
+"""Same model, same text: the loss repeats to about 1e-6 in fp32; int8 and nf4 kernels may differ a little more."""
+QCONFIG_CHECK = "make_quantization_config(8) is LLM.int8, (4) is NF4 with double quantization and the device's dtype"
+QLOAD_CHECK = "load_variant loads fp32 and bf16 in their dtype, and int8 and nf4 with really quantized linear layers"
+QMEASURE_CHECK = "measure_variant reports the footprint, new tokens per second and held-out loss the grader recomputes"
+QTABLE_CHECK = "the saved measurements hold all four variants with the footprints and losses the grader recomputes"
+
+
+def _bnb_layers(model) -> dict[str, int]:
+    from bitsandbytes.nn import Linear4bit, Linear8bitLt
+
+    counts = {"int8": 0, "nf4": 0}
+    for module in model.modules():
+        counts["int8"] += isinstance(module, Linear8bitLt)
+        counts["nf4"] += isinstance(module, Linear4bit)
+    return counts
+
+
+@functools.cache
+def grader_variant(variant: str):
+    """The grader's own SmolLM2 in ``variant``, on the device, in eval mode (loaded once per process)."""
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    from helpers.device import compute_dtype, pick_device
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.noise import progress_bars_off, silence_bitsandbytes
+
+    silence_bitsandbytes()
+    device = pick_device()
+    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    configs = {"int8": BitsAndBytesConfig(load_in_8bit=True),
+               "nf4": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                         bnb_4bit_compute_dtype=compute_dtype(device))}
+    with progress_bars_off():
+        if variant in configs:
+            return AutoModelForCausalLM.from_pretrained(path, quantization_config=configs[variant], dtype=torch.float32,
+                                                        device_map={"": device.type}).eval()
+        dtype = torch.float32 if variant == "fp32" else torch.bfloat16
+        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+
+
+@functools.cache
+def grader_loss(variant: str) -> float:
+    """Mean cross-entropy of the grader's ``variant`` on :data:`HELD_OUT_TEXT`."""
+    model = grader_variant(variant)
+    tokenizer = _fresh_tokenizer()
+    inputs = tokenizer(HELD_OUT_TEXT, return_tensors="pt").to(model.device)
+    with torch.inference_mode():
+        return float(model(**inputs, labels=inputs["input_ids"]).loss)
+
+
+@part.check(QCONFIG_CHECK, task=T5,
+            hint="BitsAndBytesConfig(load_in_8bit=True) for 8; for 4: load_in_4bit=True, bnb_4bit_quant_type=\"nf4\", "
+                 "bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=info.compute_dtype.")
+def _quant_config(ns):
+    from transformers import BitsAndBytesConfig
+
+    from helpers.device import compute_dtype, pick_device
+
+    make = require(ns, "make_quantization_config", callable)
+    eight, four = make(8), make(4)
+    for bits, config in ((8, eight), (4, four)):
+        expect(isinstance(config, BitsAndBytesConfig),
+               f"make_quantization_config({bits}) returned {type(config).__name__}, not a BitsAndBytesConfig.")
+    expect(eight.load_in_8bit and not eight.load_in_4bit, "make_quantization_config(8) does not set load_in_8bit=True.")
+    expect(four.load_in_4bit and not four.load_in_8bit, "make_quantization_config(4) does not set load_in_4bit=True.")
+    expect(four.bnb_4bit_quant_type == "nf4",
+           f"the 4-bit bnb_4bit_quant_type is {four.bnb_4bit_quant_type!r}: use \"nf4\", spaced for normally "
+           "distributed weights.")
+    expect(four.bnb_4bit_use_double_quant, "the 4-bit config has bnb_4bit_use_double_quant off: double quantization "
+                                           "also quantizes the per-block scales (about 0.4 bit per weight saved).")
+    expected = compute_dtype(pick_device())
+    expect(four.bnb_4bit_compute_dtype == expected,
+           f"bnb_4bit_compute_dtype is {four.bnb_4bit_compute_dtype}: on this device the 4-bit matmuls should run in "
+           f"{expected} (info.compute_dtype).")
+    try:
+        make(3)
+    except ValueError:
+        pass
+    else:
+        expect(False, "make_quantization_config(3) returned a config: raise ValueError for anything but 8 and 4.")
+
+
+@part.check(QLOAD_CHECK, task=T5,
+            hint="fp32/bf16: from_pretrained(path, dtype=...).to(info.device); int8/nf4: from_pretrained(path, "
+                 "quantization_config=make_quantization_config(8 or 4), dtype=torch.float32, "
+                 "device_map={\"\": info.device.type}); then .eval().")
+def _quant_load(ns):
+    from helpers.device import pick_device
+
+    load_variant = require(ns, "load_variant", callable)
+    device = pick_device()
+    for variant in QUANT_VARIANTS:
+        model = load_variant(variant)
+        expect(hasattr(model, "get_memory_footprint"),
+               f"load_variant({variant!r}) returned {type(model).__name__}, not a Transformers model.")
+        expect(torch.device(model.device).type == device.type, f"load_variant({variant!r}) is on {model.device}, "
+                                                                f"not on {device.type}.")
+        layers = _bnb_layers(model)
+        if variant in ("fp32", "bf16"):
+            dtype = torch.float32 if variant == "fp32" else torch.bfloat16
+            expect(model.dtype == dtype and not any(layers.values()),
+                   f"load_variant({variant!r}) is in {model.dtype} with {sum(layers.values())} quantized layers: "
+                   f"expected plain {dtype}.")
+        else:
+            other = "nf4" if variant == "int8" else "int8"
+            expect(layers[variant] == LINEAR_LAYERS and layers[other] == 0,
+                   f"load_variant({variant!r}) has {layers[variant]} {variant} linear layers "
+                   f"(expected {LINEAR_LAYERS}: 7 projections in 30 blocks) and {layers[other]} {other} ones: "
+                   "pass quantization_config=make_quantization_config(...) to from_pretrained.")
+        expect(not model.training, f"load_variant({variant!r}) is in training mode: call .eval().")
+        del model
+
+
+@part.check(QMEASURE_CHECK, task=T5,
+            hint="footprint_bytes = model.get_memory_footprint(); time ONE generate(**inputs, max_new_tokens="
+                 "SPEED_NEW_TOKENS, min_new_tokens=SPEED_NEW_TOKENS, do_sample=False) over SPEED_PROMPTS and "
+                 "divide the NEW tokens (prompts x SPEED_NEW_TOKENS) by its seconds; loss = model(**inputs, "
+                 "labels=inputs[\"input_ids\"]).loss on HELD_OUT_TEXT.")
+def _quant_measure(ns):
+    measure_variant = require(ns, "measure_variant", callable)
+    model = grader_variant("fp32")
+    with GenerateSpy(model) as spy:
+        result = measure_variant(model, _fresh_tokenizer())
+    expect(isinstance(result, dict), f"measure_variant returned {type(result).__name__}, not a dict.")
+    keys = {"footprint_bytes", "tokens_per_second", "loss"}
+    expect(keys <= set(result), f"measure_variant's result has the keys {sorted(result)}: it needs {sorted(keys)}.")
+    expect(result["footprint_bytes"] == model.get_memory_footprint(),
+           f"footprint_bytes is {result['footprint_bytes']!r}, model.get_memory_footprint() says "
+           f"{model.get_memory_footprint():,} bytes.")
+    loss = grader_loss("fp32")
+    expect(isinstance(result["loss"], float) and abs(result["loss"] - loss) < LOSS_TOLERANCE,
+           f"loss is {result['loss']!r}, the grader measures {loss:.4f} on HELD_OUT_TEXT: the model's own "
+           "cross-entropy with labels=input_ids, as a float (.item()).")
+    calls = [c for c in spy.calls if c.new_tokens > 0]
+    expect(len(calls) == 1, f"measure_variant called generate {len(calls)} times: time one batched call over "
+                            "SPEED_PROMPTS.")
+    call = calls[0]
+    expect(call.batch_size == len(SPEED_PROMPTS) and call.new_tokens == SPEED_NEW_TOKENS,
+           f"the generate call had {call.batch_size} prompts and wrote {call.new_tokens} new tokens each: use the "
+           f"{len(SPEED_PROMPTS)} SPEED_PROMPTS and min_new_tokens = max_new_tokens = SPEED_NEW_TOKENS, so every "
+           "variant writes the same amount.")
+    true_rate = call.batch_size * call.new_tokens / call.seconds
+    rate = result["tokens_per_second"]
+    expect(isinstance(rate, int | float) and 0.5 * true_rate <= rate <= 1.1 * true_rate,
+           f"tokens_per_second is {rate!r}, but the generate call wrote {call.batch_size * call.new_tokens} new "
+           f"tokens in {call.seconds:.2f} s ({true_rate:.1f} per second): count only the new tokens, not the "
+           "prompt's, and time the generate call.")
+
+
+@part.check(QTABLE_CHECK, task=T5,
+            hint="The given cell runs measure_variant(load_variant(v), tokenizer) for the four variants and saves "
+                 "them with save_measurements(...). Do not type numbers into it.")
+def _quant_table(ns):
+    from helpers.quantization import MEASUREMENTS_PATH, MeasurementsError, load_measurements
+
+    try:
+        saved = load_measurements(ns.get("MEASUREMENTS_PATH", MEASUREMENTS_PATH))
+    except MeasurementsError as err:
+        expect(False, str(err))
+    missing = [v for v in QUANT_VARIANTS if v not in saved.variants]
+    expect(not missing, f"the saved measurements have no {missing}: measure all four variants.")
+    for variant in QUANT_VARIANTS:
+        row = saved.variants[variant]
+        model = grader_variant(variant)
+        expect(row.footprint_bytes == model.get_memory_footprint(),
+               f"the saved footprint of {variant} is {row.footprint_bytes:,} bytes; loaded by the grader it is "
+               f"{model.get_memory_footprint():,}.")
+        expect(abs(row.loss - grader_loss(variant)) < LOSS_TOLERANCE,
+               f"the saved loss of {variant} is {row.loss:.4f}; the grader measures {grader_loss(variant):.4f}.")
+
+
+# --------------------------------------------------------------------------- Task 6
+
 LONG_TEXT = " ".join(
     f"Room {i} of the old house has a {colour} carpet and a window facing the {side}."
     for i, (colour, side) in enumerate(
@@ -493,7 +681,7 @@ def _fit_prompt(ns):
     return require(ns, "fit_prompt", callable)
 
 
-@part.check("fit_prompt leaves a prompt that fits unchanged", task=T5,
+@part.check("fit_prompt leaves a prompt that fits unchanged", task=T6,
             hint="Count the prompt's tokens first; when prompt + max_new_tokens <= context_window, return the "
                  "text as it is.")
 def _fit_short(ns):
@@ -505,7 +693,7 @@ def _fit_short(ns):
                           f"changed: {out!r} instead of {prompt!r}.")
 
 
-@part.check("fit_prompt keeps the end of a long prompt, within the context window", task=T5,
+@part.check("fit_prompt keeps the end of a long prompt, within the context window", task=T6,
             hint="Tokenize, keep the last (context_window - max_new_tokens) ids and decode them: the question "
                  "is usually at the end. Count tokens, not characters.")
 def _fit_long(ns):
@@ -523,7 +711,7 @@ def _fit_long(ns):
            f"only {tokens} tokens were kept; {window - new} fit: keep as much of the end as fits.")
 
 
-@part.check("fit_prompt refuses a context window that leaves no room for the prompt", task=T5,
+@part.check("fit_prompt refuses a context window that leaves no room for the prompt", task=T6,
             hint="If max_new_tokens >= context_window, raise ValueError with a message that says so.")
 def _fit_invalid(ns):
     fit_prompt = _fit_prompt(ns)
@@ -535,7 +723,7 @@ def _fit_invalid(ns):
                   "instead of raising ValueError: no token of the prompt fits.")
 
 
-# --------------------------------------------------------------------------- Task 6
+# --------------------------------------------------------------------------- Task 7
 
 PRESET_NAMES = ("factual", "balanced", "creative")
 
@@ -553,14 +741,14 @@ def _presets(ns, *, owner: bool = False) -> dict[str, Any]:
     return presets
 
 
-@part.check(PRESET_TYPES_CHECK, task=T6,
+@part.check(PRESET_TYPES_CHECK, task=T7,
             hint="PRESETS = {'factual': GenerationConfig(...), 'balanced': GenerationConfig(...), "
                  "'creative': GenerationConfig(...)}.")
 def _preset_names(ns):
     _presets(ns, owner=True)
 
 
-@part.check("every preset passes GenerationConfig.validate(strict=True)", task=T6,
+@part.check("every preset passes GenerationConfig.validate(strict=True)", task=T7,
             hint="Sampling settings (temperature, top_k, top_p) need do_sample=True; a greedy preset leaves "
                  "them unset. Run PRESETS[name].validate(strict=True) to see the problem.")
 def _preset_valid(ns):
@@ -581,7 +769,7 @@ def _preset_valid(ns):
         logger.setLevel(level)
 
 
-@part.check("factual is greedy; balanced and creative sample with rising temperature and top_p", task=T6,
+@part.check("factual is greedy; balanced and creative sample with rising temperature and top_p", task=T7,
             hint="factual: do_sample=False. balanced and creative: do_sample=True, and creative gets the higher "
                  "temperature and a top_p at least as high.")
 def _preset_order(ns):
