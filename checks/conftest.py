@@ -53,6 +53,24 @@ def graded_variants():
     return get
 
 
+@pytest.fixture(scope="session")
+def tokenizer():
+    """SmolLM2's tokenizer, as the workshop's offline copy ships it (pad = EOS = <|im_end|>, right padding)."""
+    from transformers import AutoTokenizer
+
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    return AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+
+
+@pytest.fixture(scope="session")
+def rows():
+    """The first six training tickets, as dicts."""
+    from helpers.extraction_task import load_splits
+
+    return [dict(r) for r in load_splits(("train",))["train"].select(range(6))]
+
+
 @pytest.fixture
 def make_notebook(tmp_path):
     """Write a notebook whose code cells are the given sources; return its path."""

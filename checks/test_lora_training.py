@@ -13,22 +13,6 @@ import torch
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from helpers import challenge_results as cr
 from helpers import lora_training as lt
-from helpers.extraction_task import load_splits
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from helpers.models import CHAT_MODEL_ID, resolve_model
-
-    return AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
-
-
-@pytest.fixture(scope="module")
-def rows():
-    return [dict(r) for r in load_splits(("train",))["train"].select(range(6))]
-
 
 # ------------------------------------------------------------------- results file
 
@@ -57,6 +41,12 @@ def test_update_results_merges_runs_into_the_challenge_schema(tmp_path):
 def test_generate_answers_wants_a_list_of_messages():
     with pytest.raises(TypeError, match="sequence of strings"):
         lt.generate_answers(torch.nn.Linear(1, 1), None, "one message")
+
+
+def test_generate_answers_refuses_a_model_in_training_mode():
+    """trainer.train() leaves the model in training mode; the helper says so instead of hiding it."""
+    with pytest.raises(ValueError, match=r"training mode .* call model.eval\(\)"):
+        lt.generate_answers(torch.nn.Linear(1, 1).train(), None, ["a message"])
 
 
 # ------------------------------------------------------------ memory measurement

@@ -12,24 +12,10 @@ import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from helpers import challenge_results as cr
 from helpers import lora_training as lt
 from helpers.device import mixed_precision
-from helpers.extraction_task import format_record, load_splits
+from helpers.extraction_task import format_record
 from reference import lora as ref
 
 END_OF_TURN = "<|im_end|>"
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from helpers.models import CHAT_MODEL_ID, resolve_model
-
-    return AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
-
-
-@pytest.fixture(scope="module")
-def rows():
-    return [dict(r) for r in load_splits(("train",))["train"].select(range(6))]
 
 
 # ------------------------------------------------------------------ tokenization

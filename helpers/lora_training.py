@@ -79,8 +79,8 @@ def set_cpu_4bit_repacking(model: torch.nn.Module, enabled: bool) -> int:
     keeps that layout. The repacked path (``gemv_4bit``) has no backward: training steps after
     an evaluation then send no correct gradient through those layers, and QLoRA stops learning
     after the first epoch's validation (measured: validation loss 0.13, 0.13, 0.12 and 28 %
-    exact match, against 0.06, 0.03, 0.02 with repacking off). :func:`train` turns repacking off
-    while training and back on for the final evaluation.
+    exact match, against 0.06, 0.03, 0.02 with repacking off). The challenge notebook turns it
+    off before ``qlora_trainer.train()`` and back on for the final evaluation.
 
     Args:
         model: a model (or ``PeftModel``) loaded in 4-bit; other models are left alone.
@@ -102,14 +102,10 @@ def set_cpu_4bit_repacking(model: torch.nn.Module, enabled: bool) -> int:
     return changed
 
 
-
-
 def _default_model_path() -> str:
     from helpers.models import CHAT_MODEL_ID, resolve_model
 
     return resolve_model(CHAT_MODEL_ID)
-
-
 
 
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
@@ -125,8 +121,6 @@ def count_parameters(model: torch.nn.Module) -> tuple[int, int]:
         total += count
         trainable += count if param.requires_grad else 0
     return trainable, total
-
-
 
 
 # -------------------------------------------------------------------- evaluation
@@ -149,7 +143,8 @@ def generate_answers(
 
     Each message becomes the task's prompt (system + user + generation prompt); batches are
     left-padded (a decoder-only model continues from the last position, so padding must not
-    sit there). The tokenizer's ``padding_side`` and the model's train/eval mode are restored.
+    sit there); the tokenizer's ``padding_side`` is restored. The model must be in eval mode:
+    ``from_pretrained`` returns it so, ``trainer.train()`` leaves it in training mode.
     An fp32 model generates under bf16 autocast where :func:`helpers.device.mixed_precision`
     says ``"bf16"`` (a CPU with native bf16 matmuls: about 1.5 × faster).
 
@@ -165,15 +160,18 @@ def generate_answers(
 
     Raises:
         TypeError: ``messages`` is a single string instead of a sequence of strings.
+        ValueError: the model is in training mode (call ``model.eval()`` first).
     """
     if isinstance(messages, str):
         raise TypeError("messages must be a sequence of strings, e.g. [message], not one string.")
+    if model.training:
+        raise ValueError("the model is in training mode (trainer.train() leaves it so): call model.eval() before "
+                         "generating, or dropout layers would change every answer.")
     chats = [to_messages(m) for m in messages]
     answers: list[str] = []
     device = _model_device(model)
-    side, was_training = tokenizer.padding_side, model.training
+    side = tokenizer.padding_side
     tokenizer.padding_side = "left"
-    model.eval()
     try:
         for start in range(0, len(chats), batch_size):
             batch = tokenizer.apply_chat_template(
@@ -187,7 +185,6 @@ def generate_answers(
             answers += [a.strip() for a in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
     finally:
         tokenizer.padding_side = side
-        model.train(was_training)
     return answers
 
 
@@ -200,8 +197,6 @@ def _generation_autocast(model: torch.nn.Module, device: torch.device):
             and mixed_precision(device) == "bf16":
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
-
-
 
 
 # ----------------------------------------------------------------------- results
@@ -263,8 +258,6 @@ def adapter_bytes(adapter_dir: str | Path) -> int:
     if not path.is_file():
         raise FileNotFoundError(f"no adapter weights at {path}")
     return path.stat().st_size
-
-
 
 
 # ------------------------------------------------------------------------ memory

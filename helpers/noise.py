@@ -39,6 +39,8 @@ def quiet_libraries() -> None:
     * transformers' "Loading weights" progress bar: the workshop's models load in
       well under a second, so the bar is only noise in stored outputs.
     * bitsandbytes' CPU log lines (see :func:`silence_bitsandbytes`).
+    * datasets' progress bars: ``map``, Parquet writing and split generation over a few hundred
+      rows take well under a second. The Trainer's own progress bar stays.
     * transformers 5's ``FutureWarning`` that ``is_gradient_checkpointing`` is deprecated: peft
       0.21 reads the old name inside ``get_peft_model``, nothing the learner wrote.
     """
@@ -46,4 +48,10 @@ def quiet_libraries() -> None:
 
     hf_logging.disable_progress_bar()
     silence_bitsandbytes()
+    try:  # datasets' "Map: 100%", "Creating parquet", "Generating train split" bars for a few hundred rows
+        import datasets
+
+        datasets.disable_progress_bars()
+    except ImportError:
+        pass
     warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated.*", category=FutureWarning)

@@ -452,7 +452,7 @@ def _evaluate(ns):
 
     evaluate_model = require(ns, "evaluate_model", callable)
     rows, answers = _scripted_case()
-    model = _ScriptedModel(answers)
+    model = _ScriptedModel(answers).eval()
     result = evaluate_model(model, _tokenizer(), Dataset.from_list(rows))
     expect(model.calls > 0, "evaluate_model did not call model.generate: it must answer with the model it is given.")
     expect(isinstance(result, dict), f"evaluate_model returned {type(result).__name__}, not a dict.")

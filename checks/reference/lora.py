@@ -666,7 +666,7 @@ def train(
         results["epochs"] = ran_epochs
     results["train_seconds"] = {strategy: round(seconds, 1)}
     results["train_peak_memory_bytes"] = {strategy: int(memory.peak_bytes)}
-    model = trainer.model
+    model = trainer.model.eval()  # trainer.train() leaves it in training mode
     started = time.perf_counter()
     results["metrics"][strategy] = evaluate_answers(model, tokenizer, raw_validation, max_new_tokens=max_new_tokens)
     eval_seconds = time.perf_counter() - started
