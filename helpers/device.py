@@ -128,9 +128,10 @@ def cpu_bf16_native(*, capability: str | None = None, cpuinfo: str | None = None
     is an AVX-512 one (``"AVX512"``, ``"AVX512_BF16"``, ``"AMX"`` ...), and the CPU has bf16
     instructions (:data:`BF16_CPU_FLAGS` in ``/proc/cpuinfo``). The first follows
     ``ATEN_CPU_CAPABILITY``: with the AVX2 stand-in (``ATEN_CPU_CAPABILITY=avx2
-    MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2``) torch reports ``"AVX2"`` and
-    emulates bf16 about 1,000 x slower than fp32, so the answer must be ``False`` there, as on
-    a real AVX2 laptop, although ``/proc/cpuinfo`` still lists ``avx512_bf16``.
+    MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2``) torch reports ``"AVX2"`` and a bf16
+    GEMM runs about 1,000 x slower than fp32 (measured on an AVX-512 BF16 Xeon, the workshop's
+    issue tracker), so the answer must be ``False`` there, as on a real AVX2 laptop, although
+    ``/proc/cpuinfo`` still lists ``avx512_bf16``.
 
     Args:
         capability: torch's capability string (default: ask torch); for tests.

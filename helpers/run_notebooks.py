@@ -53,8 +53,8 @@ def run_notebook(path: Path, out_dir: Path, *, kernel_name: str = KERNEL_NAME,
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, coalesce_streams=True,
+                            resources={"metadata": {"path": str(path.parent)}})  # one stream, not one per token
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     error = ""

@@ -202,12 +202,13 @@ def _base_test_score() -> float:
 
 
 @functools.cache
-def _adapter_test_scores(signature: tuple) -> dict[str, Any]:
+def _adapter_scores(signature: tuple, split: str = "test") -> dict[str, Any]:
+    """The grader's own scores of the adapter saved at ``signature[0]`` on ``split`` (cached per file version)."""
     from peft import PeftModel
 
     # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
     model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
-    return _reference().evaluate_answers(model, _tokenizer(), _raw_splits()["test"],
+    return _reference().evaluate_answers(model, _tokenizer(), _raw_splits()[split],
                                          max_new_tokens=GRADER_MAX_NEW_TOKENS)
 
 
@@ -689,7 +690,7 @@ def _gain(ns):
         folder = _trained_adapter(ns)
     except AssertionError:
         expect(False, f"there is no trained adapter to evaluate {prerequisite(ADAPTER_CHECK)}.")
-    scores = _adapter_test_scores(_signature(folder))
+    scores = _adapter_scores(_signature(folder))
     base = _base_test_score()
     claim = ""
     results_path = ns.get("RESULTS_PATH")
@@ -785,6 +786,9 @@ FULL_CHECK = "comparison sets LoRA against full fine-tuning: quality, time, peak
 SCRIPT_CHECK = "INFERENCE_SCRIPT answers a message from the command line with a JSON record"
 HUB_CHECK = "MODEL_REPO_DIR is a model repository: the adapter and a card with base model, licence, data and results"
 HUB_DATA_CHECK = "DATA_REPO_DIR is a data set repository that loads with load_dataset: train and validation only"
+CARD_TOLERANCE = 0.05
+"""The card's exact match may differ from the grader's recomputation by 3 of 60 tickets (merged weights round
+differently from the adapter on top of the base, so a borderline greedy answer may flip)."""
 MAX_FULL_LR = 5e-4
 """Full fine-tuning moves every weight: rates above this wreck a 135 M model in a few steps."""
 
@@ -931,7 +935,7 @@ def _script(ns):
     record = parse_prediction(lines[-1])
     valid = record is not None and all(is_allowed(f, record.get(f)) for f in ("intent", "product", "urgent"))
     if not valid and (adapter / "adapter_model.safetensors").is_file():
-        scores = _adapter_test_scores(_signature(adapter))
+        scores = _adapter_scores(_signature(adapter))
         expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN,
                f"the script printed {lines[-1]!r}; the adapter it loads has not learned the task "
                f"{prerequisite(GAIN_CHECK)}.")
@@ -951,7 +955,11 @@ def _hub(ns):
     from helpers.models import CHAT_MODEL_ID
 
     folder = Path(require(ns, "MODEL_REPO_DIR"))
+    written = require(ns, "card", ModelCard)
     expect((folder / "README.md").is_file(), f"{folder.name}/ has no README.md (the model card): card.save(...).")
+    expect((folder / "README.md").read_text(encoding="utf-8").strip() == str(written).strip(),
+           f"{folder.name}/README.md is not this notebook's card: save it with card.save(MODEL_REPO_DIR / "
+           "\"README.md\") (an older staged folder does not count).")
     card = ModelCard.load(folder / "README.md")
     data = card.data.to_dict()
     expect(data.get("base_model") == CHAT_MODEL_ID, f"the card's base_model is {data.get('base_model')!r}.")
@@ -962,12 +970,7 @@ def _hub(ns):
            f"the card's datasets are {data.get('datasets')!r}: name the data set repository ({dataset_id!r}).")
     results = card.data.eval_results or []
     exact = [r.metric_value for r in results if r.metric_type == "exact_match"]
-    tuned = ns.get("tuned_scores") or {}
     expect(exact, "the card has no exact_match evaluation result (eval_results=[EvalResult(...)]).")
-    expect(isinstance(tuned.get("exact_match"), float) and math.isclose(float(exact[0]), tuned["exact_match"],
-                                                                         abs_tol=1e-6),
-           f"the card reports exact match {exact[0]!r}, but tuned_scores says {tuned.get('exact_match')!r}: "
-           "write the measured number.")
     text = card.text.lower()
     expect("direct use" in text or "intended use" in text, "the card does not say what the model is for.")
     expect("training data" in text, "the card does not describe the training data.")
@@ -977,6 +980,11 @@ def _hub(ns):
         PeftModel.from_pretrained(_fresh_base(), str(folder))
     except Exception as err:  # a broken adapter folder
         expect(False, f"the staged adapter does not load: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
+    recomputed = _adapter_scores(_signature(folder), "validation")["exact_match"]
+    expect(isinstance(exact[0], int | float) and abs(float(exact[0]) - recomputed) <= CARD_TOLERANCE,
+           f"the card reports exact match {exact[0]!r}; the staged adapter scores {recomputed:.2f} on the "
+           f"{_raw_splits()['validation'].num_rows} validation tickets, recomputed by the grader: write the measured "
+           "number (tuned_scores[\"exact_match\"]).")
     uploaded = require(ns, "uploaded")
     expect(isinstance(uploaded, bool), f"uploaded should be True or False, got {type(uploaded).__name__}.")
     if constants.HF_HUB_OFFLINE:
@@ -989,12 +997,17 @@ def _hub(ns):
                  "as DATA_REPO_DIR / \"README.md\". The test split stays private.")
 def _hub_data(ns):
     from datasets import load_dataset
+    from huggingface_hub import DatasetCard
 
     from helpers.noise import progress_bars_off
 
     folder = Path(require(ns, "DATA_REPO_DIR"))
+    dataset_card = require(ns, "dataset_card", DatasetCard)
     expect(folder.is_dir(), f"{folder.name}/ does not exist: stage the data set there.")
     expect((folder / "README.md").is_file(), f"{folder.name}/ has no README.md (the data set card).")
+    expect((folder / "README.md").read_text(encoding="utf-8").strip() == str(dataset_card).strip(),
+           f"{folder.name}/README.md is not this notebook's dataset_card: save it with "
+           "dataset_card.save(DATA_REPO_DIR / \"README.md\") (an older staged folder does not count).")
     try:
         with progress_bars_off():
             staged = load_dataset(str(folder))

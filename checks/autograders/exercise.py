@@ -662,6 +662,12 @@ def _quant_table(ns):
                f"{model.get_memory_footprint():,}.")
         expect(abs(row.loss - grader_loss(variant)) < LOSS_TOLERANCE,
                f"the saved loss of {variant} is {row.loss:.4f}; the grader measures {grader_loss(variant):.4f}.")
+    computed = require(ns, "measurements", dict)
+    for variant in QUANT_VARIANTS:
+        mine, row = computed.get(variant) or {}, saved.variants[variant]
+        expect(mine.get("footprint_bytes") == row.footprint_bytes and mine.get("loss") == row.loss,
+               f"the saved measurements of {variant} are not `measurements` as this notebook computed them: run the "
+               "measuring cell, which saves what it measured (an older file does not count).")
 
 
 # --------------------------------------------------------------------------- Task 6

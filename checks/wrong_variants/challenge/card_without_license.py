@@ -6,8 +6,8 @@ from pathlib import Path
 CHECK = "MODEL_REPO_DIR is a model repository: the adapter and a card with base model, licence, data and results"
 MESSAGE = "the card has no license"
 
-_card = ModelCard(str(card))
-_card.data.license = None
+card = ModelCard(str(card))
+card.data.license = None
 MODEL_REPO_DIR = Path(tempfile.mkdtemp(prefix="hub-")) / "model"
 reloaded.save_pretrained(MODEL_REPO_DIR)
-_card.save(MODEL_REPO_DIR / "README.md")
+card.save(MODEL_REPO_DIR / "README.md")
