@@ -816,19 +816,8 @@ def _qlora_config(ns):
 
 
 def _grader_4bit_base():
-    """SmolLM2 in 4-bit NF4 with double quantization, built by the grader itself."""
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-    from helpers.device import compute_dtype, pick_device
-    from helpers.noise import progress_bars_off, silence_bitsandbytes
-
-    silence_bitsandbytes()
-    device = pick_device()
-    config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                bnb_4bit_compute_dtype=compute_dtype(device))
-    with progress_bars_off():
-        return AutoModelForCausalLM.from_pretrained(_model_path(), quantization_config=config, dtype=torch.float32,
-                                                    device_map={"": device.type})
+    """SmolLM2 in 4-bit NF4 with double quantization, built by the grader's reference (not the learner's config)."""
+    return _reference().load_base_model(_model_path(), mode="qlora")
 
 
 @part.check(QLORA_CHECK, task=B1,
@@ -950,7 +939,6 @@ def _script(ns):
                  "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").")
 def _hub(ns):
     from huggingface_hub import ModelCard, constants
-    from peft import PeftModel
 
     from helpers.models import CHAT_MODEL_ID
 
@@ -976,11 +964,10 @@ def _hub(ns):
     expect("training data" in text, "the card does not describe the training data.")
     for name in ("adapter_config.json", "adapter_model.safetensors"):
         expect((folder / name).is_file(), f"{folder.name}/ has no {name}: save the adapter next to the card.")
-    try:
-        PeftModel.from_pretrained(_fresh_base(), str(folder))
+    try:  # loading the staged adapter is part of scoring it: one load proves both
+        recomputed = _adapter_scores(_signature(folder), "validation")["exact_match"]
     except Exception as err:  # a broken adapter folder
         expect(False, f"the staged adapter does not load: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
-    recomputed = _adapter_scores(_signature(folder), "validation")["exact_match"]
     expect(isinstance(exact[0], int | float) and abs(float(exact[0]) - recomputed) <= CARD_TOLERANCE,
            f"the card reports exact match {exact[0]!r}; the staged adapter scores {recomputed:.2f} on the "
            f"{_raw_splits()['validation'].num_rows} validation tickets, recomputed by the grader: write the measured "
