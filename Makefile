@@ -29,24 +29,25 @@ models: $(STAMP)  ## prepare the offline models (one-time GGUF conversion, cache
 	$(PY) -m helpers.models
 
 run: $(STAMP)  ## prepare models and execute every solution notebook into build/
-	$(PY) -m helpers.run_notebooks
+	$(PY) -m authoring.run_notebooks
 
 student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
-	$(PY) -m helpers.student
+	$(PY) -m authoring.student
 
 grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
-	$(PY) -m helpers.grading $(NB)
+	$(PY) -m grader $(NB)
 
 lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 	$(VENV)/bin/ruff check helpers checks solutions notebooks data
 
-NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/nbval_sanitize.cfg -p nbval_ignore_stderr
-# The challenge solution compares no stored output, and the grader self-test (checks/test_wrong_variants.py) already
-# executes it once and fails on any cell error: nbval would only run its minutes of training a second time.
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p nbval_ignore_stderr
+# nbval runs a notebook only where it compares stored output (cells tagged nbval-check-output: 01, 02, 03) or where
+# nothing else executes it (05). The challenge compares nothing, and the grader self-test
+# (checks/tests/test_wrong_variants.py) executes it once and fails on any cell error.
 NBVAL_ONCE := --ignore=solutions/04_challenge_lora_finetuning.ipynb
 
 test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval over solutions/ (offline)
-	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks solutions $(NBVAL) $(NBVAL_ONCE) --durations=15
+	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks/tests solutions $(NBVAL) $(NBVAL_ONCE) --durations=15
 
 lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks

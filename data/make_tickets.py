@@ -4,7 +4,7 @@
     python data/make_tickets.py --seed 1 --out /tmp/tickets
 
 Each line is ``{"message": str, "intent": str, "product": str, "order_id": str | null,
-"urgent": bool}`` (schema: ``helpers.extraction_task``). Messages are assembled from
+"urgent": bool}`` (schema: ``helpers.challenge.task``). Messages are assembled from
 several templates per intent plus random greetings, sign-offs, order-id mentions,
 urgency cues, product synonyms, casing changes and occasional typos, so that the
 record follows from the message alone:
@@ -27,7 +27,7 @@ import random
 import re
 from pathlib import Path
 
-from helpers.extraction_task import DATA_DIR, FIELDS, INTENTS, PRODUCTS, SPLITS, format_record
+from helpers.challenge.task import DATA_DIR, FIELDS, INTENTS, PRODUCTS, SPLITS, format_record
 
 SPLIT_SIZES = {"train": 240, "validation": 60, "test": 100}
 NULL_ORDER_SHARE = 0.30

@@ -1,43 +1,41 @@
-"""Helpers of the Hugging Face Transformers workshop.
+"""Helpers of the Hugging Face Transformers workshop: what a notebook needs that is not its lesson.
 
-Import this package first in every notebook: it switches the Hugging Face
-libraries to offline mode (unless ``WORKSHOP_MODELS=hub``) before they are
-imported. Heavy modules load lazily::
+Import this package first in every notebook: it switches the Hugging Face libraries to offline
+mode (unless ``WORKSHOP_MODELS=hub``) before they are imported (see :mod:`helpers.env`)::
 
     import helpers
-    info = helpers.setup()                               # device, dtype, seeds
-    path = helpers.resolve_model("HuggingFaceTB/SmolLM2-135M-Instruct")
-    helpers.check("demo")                                # instant feedback
+    info = helpers.setup()           # device, dtype, mixed precision, seeds (helpers.device)
+    helpers.check("demo")            # instant feedback: the grader's check table for this notebook
+
+Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models``, ``quantization``
+(the Exercise's measurement file), ``memory``, ``processes``, ``self_assessment``, ``grade_report`` and
+``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status). The
+grading engine itself lives in ``checks/grader``; ``check`` is its one entry point for notebooks.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from helpers import hub_mode
+from helpers import env
 
-MODEL_SOURCE = hub_mode.apply()
+MODEL_SOURCE = env.apply()
 
-_LAZY = {
-    "setup": "helpers.device",
-    "DeviceInfo": "helpers.device",
-    "resolve_model": "helpers.models",
-    "CHAT_MODEL_ID": "helpers.models",
-    "EMBEDDING_MODEL_ID": "helpers.models",
-    "peak_memory": "helpers.memory",
-    "format_bytes": "helpers.memory",
-    "check": "helpers.grading",
-}
-
-_SUBMODULES = {"device", "grading", "hub_mode", "memory", "models", "noise", "phases", "quantization"}
-
-__all__ = ["MODEL_SOURCE", *_LAZY]
+__all__ = ["MODEL_SOURCE", "check", "format_bytes", "setup"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    if name in _SUBMODULES:
-        return importlib.import_module(f"helpers.{name}")
+    # Loaded on first use, so `import helpers` stays fast and imports no Hugging Face library.
+    if name == "setup":
+        from helpers.device import setup
+
+        return setup
+    if name == "format_bytes":
+        from helpers.memory import format_bytes
+
+        return format_bytes
+    if name == "check":
+        from grader import check
+
+        return check
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

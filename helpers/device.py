@@ -8,11 +8,9 @@ fails for lack of a GPU: the CPU path is the default, tested one.
 from __future__ import annotations
 
 import platform
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 DEFAULT_SEED = 42
@@ -48,13 +46,13 @@ class DeviceInfo:
         """One line describing the environment, for the top of a notebook."""
         import transformers
 
-        from helpers import hub_mode
+        from helpers import env
 
         dtype = str(self.dtype).removeprefix("torch.")
         return (
             f"device={self.device.type} ({self.name}) | dtype={dtype} | mixed precision={self.mixed_precision} | "
             f"seed={self.seed} | threads={self.threads} | torch {torch.__version__.split('+')[0]} | "
-            f"transformers {transformers.__version__} | models: {hub_mode.model_source()}"
+            f"transformers {transformers.__version__} | models: {env.model_source()}"
         )
 
 
@@ -169,7 +167,7 @@ def compute_dtype(device: torch.device | str) -> torch.dtype:
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
-    """Seed Python's ``random``, NumPy and torch (CPU and every GPU).
+    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``transformers.set_seed``.
 
     Raises:
         TypeError: ``seed`` is not an ``int``.
@@ -179,9 +177,9 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds every CUDA device
+    from transformers import set_seed
+
+    set_seed(seed)
 
 
 def _device_name(device: torch.device) -> str:
@@ -200,7 +198,7 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
         seed: seed for ``random``, NumPy and torch.
         prefer: force a device (see :func:`pick_device`).
         verbose: print :meth:`DeviceInfo.summary`.
-        quiet: silence harmless library noise (see :func:`helpers.noise.quiet_libraries`).
+        quiet: silence harmless library noise (see :func:`helpers.env.quiet_libraries`).
 
     Returns:
         The :class:`DeviceInfo` to use in ``from_pretrained(..., dtype=info.dtype)``
@@ -209,7 +207,7 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
     device = pick_device(prefer)
     seed_everything(seed)
     if quiet:
-        from helpers.noise import quiet_libraries
+        from helpers.env import quiet_libraries
 
         quiet_libraries()
     info = DeviceInfo(

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from helpers import hub_mode
-from helpers.noise import progress_bars_off
+from helpers import env
+from helpers.env import progress_bars_off
 
 CACHE_ENV_VAR = "WORKSHOP_CACHE_DIR"
 """Environment variable overriding the cache directory of converted models."""
@@ -173,7 +173,7 @@ def resolve_model(name: str, *, cache: Path | str | None = None, verbose: bool =
     if isinstance(name, (str, Path)) and (Path(name) / "config.json").is_file():
         return str(Path(name).resolve())
     entry = catalog_entry(name)
-    if hub_mode.model_source() == "hub":
+    if env.model_source() == "hub":
         return _download_from_hub(entry, verbose=verbose)
     source = offline_source(entry)
     if entry.kind == "hf":
@@ -387,14 +387,14 @@ def prepare_all(verbose: bool = True) -> dict[str, float]:
         path = resolve_model(model_id, verbose=verbose)
         timings[model_id] = time.perf_counter() - started
         if verbose:
-            shown = path if hub_mode.model_source() == "hub" else Path(path).name
+            shown = path if env.model_source() == "hub" else Path(path).name
             print(f"  {model_id:<42} ready in {timings[model_id]:5.1f} s  ({shown})")
     return timings
 
 
 if __name__ == "__main__":
-    hub_mode.apply()
-    print(f"Preparing the workshop models (WORKSHOP_MODELS={hub_mode.model_source()})")
+    env.apply()
+    print(f"Preparing the workshop models (WORKSHOP_MODELS={env.model_source()})")
     try:
         prepare_all()
     except ModelResolutionError as err:

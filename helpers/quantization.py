@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from helpers.grading.registry import REPO_ROOT
+from helpers.paths import QUANTIZATION_PATH
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 VARIANTS = ("fp32", "bf16", "int8", "nf4")
 """Full precision, bfloat16, bitsandbytes 8-bit (LLM.int8), 4-bit NF4 with double quantization."""
-MEASUREMENTS_PATH: Path = REPO_ROOT / "outputs" / "exercise" / "quantization.json"
-"""Where 03 · Exercise saves its measurements (05 · Reflection reads them)."""
+MEASUREMENTS_PATH: Path = QUANTIZATION_PATH
+"""Where 03 · Exercise saves its measurements (05 · Reflection reads them; :data:`helpers.paths.QUANTIZATION_PATH`)."""
 
 
 class Measurement(BaseModel):

@@ -15,16 +15,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from helpers.grading.registry import REPO_ROOT
+from helpers import grade_report
+from helpers.grade_report import ReportError
+from helpers.paths import GRADE_REPORT, shown_path
 
-DEFAULT_REPORT = REPO_ROOT / "build" / "grades" / "report.json"
-"""Where ``make grade`` writes its report."""
+DEFAULT_REPORT = GRADE_REPORT
+"""Where ``make grade`` writes its report (:data:`helpers.paths.GRADE_REPORT`)."""
 
 Status = Literal["ticked", "not yet", "not graded"]
 
@@ -81,10 +82,6 @@ QUESTIONS: tuple[Question, ...] = (
     ),
 )
 """The five questions and their (part, task keyword) rules: the one table to edit when checks change."""
-
-
-class ReportError(ValueError):
-    """The grade report exists but cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -151,15 +148,6 @@ class SelfAssessment:
         ]
 
 
-def shown_path(path: str | Path) -> str:
-    """``path`` relative to the repository when it is inside it, else as given (never made absolute)."""
-    target = Path(path)
-    try:
-        return str(target.resolve().relative_to(REPO_ROOT))
-    except ValueError:
-        return str(target)
-
-
 def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
     """Every check result in a grade report, in file order.
 
@@ -170,40 +158,13 @@ def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
         A list of :class:`GradedCheck` (possibly empty), or ``None`` when there is no file at ``path``.
 
     Raises:
-        ReportError: the file cannot be read, is not JSON, or is not shaped like a grade report;
-            the message names the file (repository-relative) and says to run ``make grade`` again.
+        ReportError: the file cannot be read, is not JSON, or does not fit the report's schema
+            (:class:`helpers.grade_report.GradeBook`); the message names the file and says to run ``make grade``.
     """
-    where = shown_path(path)
-    again = "Run `make grade` again to rewrite it."
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
+    report = grade_report.read_report(path)
+    if report is None:
         return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportError(f"The grade report {where} could not be read ({type(err).__name__}). {again}") from None
-    try:
-        report = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ReportError(
-            f"The grade report {where} is not valid JSON ({err.msg}: line {err.lineno}, column {err.colno}); "
-            f"it may have been cut short. {again}"
-        ) from None
-    checks: list[GradedCheck] = []
-    notebooks = report.get("notebooks") if isinstance(report, dict) else None
-    if not isinstance(notebooks, list):
-        raise ReportError(f"{where} is not a grade report (no list of notebooks). {again}")
-    for number, notebook in enumerate(notebooks, start=1):
-        part = notebook.get("part") if isinstance(notebook, dict) else None
-        results = notebook.get("results") if isinstance(notebook, dict) else None
-        if not isinstance(part, str) or not isinstance(results, list):
-            raise ReportError(f"{where}: notebook entry {number} has no part or no list of results. {again}")
-        for result in results:
-            fields = [result.get(key) for key in ("task", "name", "passed")] if isinstance(result, dict) else []
-            if len(fields) != 3 or not isinstance(fields[0], str) or not isinstance(fields[1], str) \
-                    or not isinstance(fields[2], bool):
-                raise ReportError(f"{where}: a result of the {part!r} notebook lacks task, name or passed. {again}")
-            checks.append(GradedCheck(part, fields[0], fields[1], fields[2]))
-    return checks
+    return [GradedCheck(n.part, r.task, r.name, r.passed) for n in report.notebooks for r in n.results]
 
 
 def matches(question: Question, check: GradedCheck) -> bool:

@@ -16,11 +16,9 @@ import sys
 from pathlib import Path
 
 import helpers  # noqa: F401  (first: offline mode before any Hugging Face import)
-from helpers.extraction_task import JSON_SEPARATORS, parse_prediction, to_messages
+from helpers.challenge.task import JSON_SEPARATORS, MAX_NEW_TOKENS, parse_prediction, to_messages
 
 BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
-MAX_NEW_TOKENS = 34
-"""The longest canonical answer is 33 tokens with <|im_end|>."""
 
 
 def load_model(adapter_dir: Path):

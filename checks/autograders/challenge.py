@@ -22,7 +22,9 @@ from typing import Any
 
 import torch
 
-from helpers.grading import Part, expect, prerequisite, require
+from grader import Part, expect, prerequisite, require
+from helpers.challenge.task import MAX_NEW_TOKENS
+from helpers.paths import CACHE_DIR
 
 NOTEBOOK = "04_challenge"
 part = Part("challenge")
@@ -47,11 +49,9 @@ MIN_GAIN = 0.25
 """Exact match on the test split must beat the base model's by at least 25 points."""
 MAX_MEMORY_RATIO = 0.7
 """LoRA's peak training memory must be below 0.7 x full fine-tuning's (the issue's criterion)."""
-GRADER_MAX_NEW_TOKENS = 34
-"""The answers are at most 33 tokens with <|im_end|> (helpers.lora_training.MAX_NEW_TOKENS)."""
-BASE_SCORE_CACHE = Path(__file__).with_name("challenge_base_score.json")
+BASE_SCORE_CACHE = CACHE_DIR / "challenge_base_score.json"
 """The base model's test score, keyed by what it depends on; recomputed whenever the key differs
-(checks/test_challenge_grader.py recomputes it and compares)."""
+(checks/tests/test_challenge_grader.py recomputes it and compares). Under build/, never in the source tree."""
 NEW_MESSAGES = (
     "my phone from order ZT-31415 stopped charging after two days, I need a replacement today",
     "Could you change the delivery address for order MB-27182? I moved last week.",
@@ -96,7 +96,7 @@ def _tokenizer():
 
 @functools.cache
 def _raw_splits():
-    from helpers.extraction_task import load_splits
+    from helpers.challenge.task import load_splits
 
     return load_splits()
 
@@ -116,7 +116,7 @@ def _reference_examples() -> dict[tuple[int, ...], list[int]]:
 def _fresh_base(dtype=torch.float32):
     from transformers import AutoModelForCausalLM
 
-    from helpers.noise import progress_bars_off
+    from helpers.env import progress_bars_off
 
     with progress_bars_off():
         return AutoModelForCausalLM.from_pretrained(_model_path(), dtype=dtype)
@@ -148,7 +148,7 @@ def _base_cache_key() -> str:
     """What the base model's test score depends on: model files, test tickets, generation settings."""
     import hashlib
 
-    from helpers.extraction_task import split_path
+    from helpers.challenge.task import split_path
     from helpers.models import MANIFEST_NAME
 
     digest = hashlib.sha256()
@@ -158,16 +158,17 @@ def _base_cache_key() -> str:
             content = json.dumps({k: v for k, v in json.loads(content).items() if k != "created"},
                                  sort_keys=True).encode()
         digest.update(path.name.encode() + content)
-    from helpers.device import cpu_bf16_native
+    from helpers.device import mixed_precision, pick_device
 
-    digest.update(f"{GRADER_MAX_NEW_TOKENS}|{torch.__version__}|bf16={cpu_bf16_native()}".encode())
+    precision = mixed_precision(pick_device())  # generation runs under bf16 autocast where it says "bf16"
+    digest.update(f"{MAX_NEW_TOKENS}|{torch.__version__}|{precision}".encode())
     return digest.hexdigest()
 
 
 def compute_base_test_score() -> float:
     """The base model's exact match on the 100 test tickets, computed now (about 15 s on a CPU)."""
     return _reference().evaluate_answers(_fresh_base(), _tokenizer(), _raw_splits()["test"],
-                            max_new_tokens=GRADER_MAX_NEW_TOKENS)["exact_match"]
+                            max_new_tokens=MAX_NEW_TOKENS)["exact_match"]
 
 
 def _stored_base_scores() -> dict[str, float]:
@@ -195,6 +196,7 @@ def _base_test_score() -> float:
         return scores[key]
     score = compute_base_test_score()
     try:
+        BASE_SCORE_CACHE.parent.mkdir(parents=True, exist_ok=True)
         BASE_SCORE_CACHE.write_text(json.dumps({"scores": {**scores, key: score}}, indent=1) + "\n")
     except OSError:  # a read-only checkout still grades, only slower
         pass
@@ -209,7 +211,7 @@ def _adapter_scores(signature: tuple, split: str = "test") -> dict[str, Any]:
     # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
     model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
     return _reference().evaluate_answers(model, _tokenizer(), _raw_splits()[split],
-                                         max_new_tokens=GRADER_MAX_NEW_TOKENS)
+                                         max_new_tokens=MAX_NEW_TOKENS)
 
 
 def _pct(value: float) -> str:
@@ -226,7 +228,7 @@ LABELS_CHECK = "the labels mask the prompt with -100 and keep the answer and its
 def _dataset(ns):
     from datasets import DatasetDict
 
-    from helpers.noise import progress_bars_off
+    from helpers.env import progress_bars_off
 
     build_dataset = require(ns, "build_dataset", callable)
     with progress_bars_off():
@@ -422,7 +424,7 @@ class _ScriptedModel(torch.nn.Module):
 
 
 def _scripted_case():
-    from helpers.extraction_task import format_record
+    from helpers.challenge.task import format_record
 
     rows = [dict(r) for r in _raw_splits()["validation"].select(range(6))]
     answers = {}
@@ -449,7 +451,7 @@ def _scripted_case():
 def _evaluate(ns):
     from datasets import Dataset
 
-    from helpers.extraction_task import score
+    from helpers.challenge.task import score
 
     evaluate_model = require(ns, "evaluate_model", callable)
     rows, answers = _scripted_case()
@@ -602,7 +604,7 @@ def _args_precision(ns):
             hint="learning_rate=4e-3 (LoRA's few weights need big steps; the default 5e-5 learns almost nothing in 75 "
                  "steps), per_device_train_batch_size=4, output_dir=str(OUTPUT_DIR / \"run\").")
 def _args_optim(ns):
-    from helpers.grading.registry import REPO_ROOT
+    from helpers.paths import REPO_ROOT
 
     args = _training_args(ns)
     expect(MIN_LORA_LR <= args.learning_rate <= MAX_LORA_LR,
@@ -662,8 +664,8 @@ def _adapter(ns):
 def _reload(ns):
     from peft import PeftModel
 
-    from helpers.extraction_task import is_allowed, parse_prediction
-    from helpers.lora_training import generate_answers
+    from helpers.challenge.task import is_allowed, parse_prediction
+    from helpers.challenge.training import generate_answers
 
     reloaded = require(ns, "reloaded")
     expect(isinstance(reloaded, PeftModel), f"reloaded is a {type(reloaded).__name__}: load the adapter with "
@@ -674,7 +676,7 @@ def _reload(ns):
     if isinstance(model, PeftModel):
         expect(reloaded.get_base_model() is not model.get_base_model(),
                "reloaded shares its base model with the trained model: load a fresh base model.")
-    answers = generate_answers(reloaded, _tokenizer(), list(NEW_MESSAGES), max_new_tokens=GRADER_MAX_NEW_TOKENS)
+    answers = generate_answers(reloaded, _tokenizer(), list(NEW_MESSAGES), max_new_tokens=MAX_NEW_TOKENS)
     for message, answer in zip(NEW_MESSAGES, answers, strict=True):
         record = parse_prediction(answer)
         expect(record is not None, f"reloaded answers {message!r} with {answer!r}, which is not a JSON record.")
@@ -717,12 +719,12 @@ def _memory(ns) -> dict:
         expect(mode in memory and isinstance(memory[mode], dict),
                f"memory has the keys {sorted(memory)}: it needs 'lora' and 'full' measurements.")
         expect(isinstance(memory[mode].get("peak_bytes"), int) and memory[mode]["peak_bytes"] > 0,
-               f"memory['{mode}'] has no peak_bytes: measure it with lt.compare_training_memory.")
+               f"memory['{mode}'] has no peak_bytes: measure it with compare_training_memory.")
     return memory
 
 
 @part.check(MEMORY_CHECK, task=T6,
-            hint="memory = lt.compare_training_memory((\"lora\", \"full\"), batch=probe_batch, "
+            hint="memory = compare_training_memory((\"lora\", \"full\"), batch=probe_batch, "
                  "lora_config=make_lora_config()): the same batch for both, each in its own fresh process.")
 def _memory_check(ns):
     memory = _memory(ns)
@@ -733,7 +735,7 @@ def _memory_check(ns):
            f"fine-tuning on {full.get('batch_size')} x {full.get('sequence_length')}: compare the same batch.")
     pids = {lora.get("pid"), full.get("pid")}
     expect(None not in pids and os.getpid() not in pids and len(pids) == 2,
-           "the two measurements were not made in two separate processes (lt.compare_training_memory starts one "
+           "the two measurements were not made in two separate processes (compare_training_memory starts one "
            "per mode): in one process the first mode's memory hides in the second's peak.")
     ratio = lora["peak_bytes"] / full["peak_bytes"]
     expect(ratio < MAX_MEMORY_RATIO,
@@ -741,7 +743,7 @@ def _memory_check(ns):
 
 
 @part.check(RESULTS_CHECK, task=T6,
-            hint="lt.update_results({...}, RESULTS_PATH) with base_model, epochs, trainable_params, total_params, "
+            hint="update_results({...}, RESULTS_PATH) with base_model, epochs, trainable_params, total_params, "
                  "metrics (base and lora: the dicts evaluate_model returned), peak_memory_bytes, train_seconds, "
                  "checkpoint_bytes. Write the values the notebook computed, never typed numbers.")
 def _results(ns):
@@ -851,7 +853,7 @@ def _qlora(ns):
            f"LoRA's ({lora['peak_bytes']:,} B, batch {lora.get('batch_size')}) on the same batch.")
     scores = _reference().evaluate_answers(PeftModel.from_pretrained(_grader_4bit_base(), str(folder)), _tokenizer(),
                                            _raw_splits()["test"].select(range(20)),
-                                           max_new_tokens=GRADER_MAX_NEW_TOKENS)
+                                           max_new_tokens=MAX_NEW_TOKENS)
     expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN / 2,
            f"the QLoRA adapter on the grader's 4-bit base scores {_pct(scores['exact_match'])} on 20 test tickets: "
            f"expected at least {_pct(_base_test_score() + MIN_GAIN / 2)}.")
@@ -904,7 +906,7 @@ def _full(ns):
                  "tokenizer (left padding); answer runs one greedy generate over the chat-template prompts and "
                  "decodes the new tokens only.")
 def _script(ns):
-    from helpers.extraction_task import is_allowed, parse_prediction
+    from helpers.challenge.task import is_allowed, parse_prediction
 
     script = require(ns, "INFERENCE_SCRIPT")
     expect(isinstance(script, str | os.PathLike) and Path(script).is_file(),
@@ -986,7 +988,7 @@ def _hub_data(ns):
     from datasets import load_dataset
     from huggingface_hub import DatasetCard
 
-    from helpers.noise import progress_bars_off
+    from helpers.env import progress_bars_off
 
     folder = Path(require(ns, "DATA_REPO_DIR"))
     dataset_card = require(ns, "dataset_card", DatasetCard)

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from helpers.grading import Part, expect, prerequisite, require
+from grader import Part, expect, prerequisite, require
 
 NOTEBOOK = "01_concept"
 part = Part("concept")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from helpers.grading import Part, expect, require
+from grader import Part, expect, require
 
 NOTEBOOK = "02_demo"
 part = Part("demo")

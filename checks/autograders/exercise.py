@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from helpers.grading import Part, expect, prerequisite, require
+from grader import Part, expect, prerequisite, require
 
 NOTEBOOK = "03_exercise"
 part = Part("exercise")
@@ -516,8 +516,8 @@ def grader_variant(variant: str):
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     from helpers.device import compute_dtype, pick_device
+    from helpers.env import progress_bars_off, silence_bitsandbytes
     from helpers.models import CHAT_MODEL_ID, resolve_model
-    from helpers.noise import progress_bars_off, silence_bitsandbytes
 
     silence_bitsandbytes()
     device = pick_device()

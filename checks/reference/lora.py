@@ -17,39 +17,33 @@ end-of-turn token ``<|im_end|>`` is kept as a label, so the fine-tuned model sto
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
 
-from helpers.challenge_results import shown_path
-from helpers.device import DEFAULT_SEED, compute_dtype, mixed_precision, pick_device, pick_dtype, seed_everything
-from helpers.extraction_task import load_splits, score, to_messages
-from helpers.lora_training import (
-    ADAPTER_DIR,
-    FULL_MODEL_DIR,
+from helpers.challenge.memory_probe import MODES
+from helpers.challenge.results import update_results
+from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score, to_messages
+from helpers.challenge.training import (
     GENERATION_BATCH_SIZE,
-    MAX_NEW_TOKENS,
-    MODES,
-    QLORA_ADAPTER_DIR,
-    REPO_ROOT,
-    RESULTS_PATH,
-    _default_model_path,
     checkpoint_bytes,
     count_parameters,
     generate_answers,
     set_cpu_4bit_repacking,
-    update_results,
 )
+from helpers.device import DEFAULT_SEED, compute_dtype, mixed_precision, pick_device, pick_dtype, seed_everything
+from helpers.env import progress_bars_off
 from helpers.memory import peak_memory
+from helpers.models import CHAT_MODEL_ID, resolve_model
+from helpers.paths import ADAPTER_DIR, FULL_MODEL_DIR, QLORA_ADAPTER_DIR, RESULTS_PATH, shown_path
 
 if TYPE_CHECKING:
     from datasets import Dataset, DatasetDict
@@ -153,19 +147,6 @@ def _first(dataset: Dataset, limit: int | None) -> Dataset:
     return dataset.select(range(min(limit, len(dataset))))
 
 
-@contextlib.contextmanager
-def _datasets_bars_off() -> Iterator[None]:
-    import datasets
-
-    was_disabled = datasets.are_progress_bars_disabled()
-    datasets.disable_progress_bars()  # "Map: 100%" bars for 300 short rows are noise
-    try:
-        yield
-    finally:
-        if not was_disabled:
-            datasets.enable_progress_bars()
-
-
 def build_splits(
     tokenizer: PreTrainedTokenizerBase,
     splits: Sequence[str] = ("train", "validation"),
@@ -190,7 +171,7 @@ def build_splits(
         FileNotFoundError: a split file is missing.
     """
     raw = load_splits(tuple(splits), data_dir)
-    with _datasets_bars_off():
+    with progress_bars_off():
         for name in raw:
             raw[name] = _first(raw[name], limit).map(
                 tokenize_example, fn_kwargs={"tokenizer": tokenizer}, remove_columns=raw[name].column_names
@@ -420,17 +401,15 @@ def load_base_model(
     """
     from transformers import AutoModelForCausalLM
 
-    from helpers.noise import progress_bars_off
-
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}.")
     target = torch.device(device) if device is not None else pick_device()
-    path = model_path or _default_model_path()
+    path = model_path or resolve_model(CHAT_MODEL_ID, verbose=False)
     with progress_bars_off():
         if mode == "qlora":
             from transformers import BitsAndBytesConfig
 
-            from helpers.noise import silence_bitsandbytes
+            from helpers.env import silence_bitsandbytes
 
             silence_bitsandbytes()
             config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
@@ -518,7 +497,7 @@ def evaluate_answers(
         dataset: raw tickets (``message`` plus the four fields), e.g. ``load_splits()["validation"]``.
 
     Returns:
-        :func:`helpers.extraction_task.score`'s dict: ``exact_match``, ``valid_json``
+        :func:`helpers.challenge.task.score`'s dict: ``exact_match``, ``valid_json``
         (fractions in [0, 1]) and ``field_accuracy`` per field.
 
     Raises:
@@ -601,14 +580,14 @@ def train(
         **training_overrides: extra ``TrainingArguments`` fields.
 
     Returns:
-        The run's results (schema of :mod:`helpers.challenge_results`), plus ``"log_history"``
+        The run's results (schema of :class:`helpers.challenge.results.ResultsFile`), plus ``"log_history"``
         (the Trainer's logged losses) and ``"train_peak_memory_bytes"``, neither written to the
         file. Every process returns them. ``train_peak_memory_bytes`` is the whole process's peak
         resident memory during ``trainer.train()`` with the default allocator (in a notebook it
         includes whatever the kernel already holds), so it is not comparable between runs and
         stays out of ``results_path``; compare strategies with :func:`measure_training_memory`.
     """
-    from helpers.noise import quiet_libraries
+    from helpers.env import quiet_libraries
 
     quiet_libraries()  # before transformers imports bitsandbytes, whose CPU log line is noise
     from transformers import AutoTokenizer, Trainer
@@ -625,7 +604,7 @@ def train(
     say = print if (verbose and main) else (lambda *a, **k: None)
     seed_everything(DEFAULT_SEED)
 
-    path = model_path or _default_model_path()
+    path = model_path or resolve_model(CHAT_MODEL_ID, verbose=False)
     tokenizer = AutoTokenizer.from_pretrained(path)
     data = build_splits(tokenizer, ("train",), limit=limit)
     loss_limit = eval_limit if loss_eval_limit is None else loss_eval_limit
@@ -685,8 +664,6 @@ def train(
 
 
 def _model_id(path: str) -> str:
-    from helpers.models import CHAT_MODEL_ID, resolve_model
-
     try:
         return CHAT_MODEL_ID if Path(path).resolve() == Path(resolve_model(CHAT_MODEL_ID, verbose=False)).resolve() \
             else str(path)
@@ -715,7 +692,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--loss-eval-limit", type=_positive_int, default=None,
                      help="validation tickets for the per-epoch loss (default: --eval-limit)")
     run.add_argument("--output-dir", type=Path, default=None,
-                     help=f"adapter folder (default {ADAPTER_DIR.relative_to(REPO_ROOT)})")
+                     help=f"adapter folder (default {shown_path(ADAPTER_DIR)})")
     run.add_argument("--results", type=Path, default=RESULTS_PATH, help="results JSON to merge into")
     run.add_argument("--mode", choices=MODES, default="lora",
                      help="lora; qlora (4-bit NF4 base); full (every weight, whole model saved)")

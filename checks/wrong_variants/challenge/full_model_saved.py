@@ -8,5 +8,5 @@ MESSAGE = "holds full model weights"
 
 ADAPTER_DIR = Path(tempfile.mkdtemp(prefix="full-model-"))
 _merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32),
-                                    lt.ADAPTER_DIR).merge_and_unload()
+                                    ADAPTER_DIR).merge_and_unload()
 _merged.save_pretrained(ADAPTER_DIR)

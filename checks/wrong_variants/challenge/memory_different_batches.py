@@ -3,4 +3,4 @@
 CHECK = "memory holds LoRA and full fine-tuning peaks measured in separate processes, LoRA's below full's"
 MESSAGE = "compare the same batch"
 
-memory = {**memory, "full": lt.measure_training_memory("full", batch=collator([dataset["train"][0]]))}
+memory = {**memory, "full": measure_training_memory("full", batch=collator([dataset["train"][0]]))}

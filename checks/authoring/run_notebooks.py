@@ -1,0 +1,126 @@
+"""``make run``: execute the solution notebooks headless and report their wall times.
+
+Each notebook runs in a fresh ``transformers-workshop`` kernel with nbclient; the
+executed ``.ipynb`` and an HTML export go to ``build/``. The run prints every
+notebook's wall time next to its run target and its phase's time box, and exits
+non-zero if any cell failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from authoring.phases import phase_of
+from helpers.paths import BUILD_DIR, SOLUTIONS_DIR, shown_path
+
+KERNEL_NAME = "transformers-workshop"
+CELL_TIMEOUT_S = 900
+
+
+@dataclass
+class RunResult:
+    """Outcome of one notebook run.
+
+    Attributes:
+        notebook: source path.
+        seconds: wall time of the execution, in seconds.
+        error: first failing cell's error (``""`` on success).
+        output: executed notebook path (written even when a cell failed).
+    """
+
+    notebook: Path
+    seconds: float
+    error: str
+    output: Path
+
+
+def run_notebook(path: Path, out_dir: Path, *, kernel_name: str = KERNEL_NAME,
+                 store: bool = False) -> RunResult:
+    """Execute one notebook into ``out_dir`` (``.ipynb`` + ``.html``).
+
+    Args:
+        path: notebook to run; it runs with its own folder as working directory.
+        out_dir: where the executed copies go.
+        kernel_name: Jupyter kernel (installed by ``make setup``).
+        store: also write the outputs back into ``path`` (to refresh a solution's stored outputs).
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, coalesce_streams=True,
+                            resources={"metadata": {"path": str(path.parent)}})  # one stream, not one per token
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    error = ""
+    # The kernel process's own log (not the cells' output) goes to a file beside the results.
+    with open(out_dir / f"{path.stem}.kernel.log", "w") as kernel_log:
+        try:
+            client.execute(stderr=kernel_log)
+        except CellExecutionError as err:
+            error = str(err).strip().splitlines()[-1] if str(err).strip() else "a cell failed"
+    seconds = time.perf_counter() - started
+    target = out_dir / path.name
+    nbformat.write(nb, target)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    target.with_suffix(".html").write_text(body, encoding="utf-8")
+    if store and not error:
+        nbformat.write(nb, path)
+    return RunResult(path, seconds, error, target)
+
+
+def _fmt_minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
+    parser.add_argument("--out", type=Path, default=BUILD_DIR)
+    parser.add_argument("--store", action="store_true", help="write outputs back into the notebooks")
+    parser.add_argument("--skip-models", action="store_true", help="do not prepare the models first")
+    args = parser.parse_args(argv)
+
+    from helpers import env
+
+    env.apply()
+    if not args.skip_models:
+        from helpers.models import ModelResolutionError, prepare_all
+
+        print(f"Preparing models (WORKSHOP_MODELS={env.model_source()})")
+        try:
+            prepare_all()
+        except ModelResolutionError as err:
+            print(f"error: {err}")
+            return 1
+    notebooks = args.notebooks or sorted(SOLUTIONS_DIR.glob("*.ipynb"))
+    if not notebooks:
+        print("No notebooks to run.")
+        return 1
+    results = []
+    for nb in notebooks:
+        phase = phase_of(nb)
+        print(f"Running {nb.name} ({phase.name}) ...", flush=True)
+        result = run_notebook(Path(nb).resolve(), args.out, store=args.store)
+        status = "ok" if not result.error else f"FAILED: {result.error}"
+        print(f"  {status} in {result.seconds:.1f} s", flush=True)
+        results.append((phase, result))
+
+    print()
+    print(f"{'notebook':<44}{'phase':<16}{'wall time':>10}{'target':>9}{'time box':>10}  status")
+    for phase, r in results:
+        within = "ok" if r.seconds <= phase.run_target_s else "SLOW"
+        status = "FAILED" if r.error else within
+        print(f"{r.notebook.name:<44}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
+              f"{_fmt_minutes(phase.budget_s):>10}  {status}")
+    print(f"\nExecuted notebooks and HTML in {shown_path(args.out)}/")
+    return 1 if any(r.error for _, r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""``make grade``: grade notebooks in fresh processes and print a score table.
+
+Usage: ``python -m grader [NOTEBOOK ...] [--json PATH] [--timeout S]``.
+With no notebook, grades every learner notebook in ``notebooks/`` that has an
+autograder part. The JSON report keeps the latest result of every part: grading one
+notebook replaces that part's entry and leaves the others (the Reflection notebook
+reads it for the self-assessment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from grader.registry import available_parts, load_part
+from grader.report import format_results
+from grader.runner import DEFAULT_TIMEOUT_S, grade_notebook
+from helpers.grade_report import GradeBook, GradedNotebook, ReportError, read_report, write_report
+from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
+
+
+def _default_notebooks() -> list[Path]:
+    prefixes = [load_part(p).notebook_prefix for p in available_parts()]
+    return sorted(nb for nb in NOTEBOOKS_DIR.glob("*.ipynb")
+                  if any(nb.name.startswith(p) for p in prefixes if p))
+
+
+def _previous_reports(path: Path) -> list[GradedNotebook]:
+    """Entries of an earlier report at ``path``; none if it is missing or unreadable."""
+    try:
+        report = read_report(path)
+    except ReportError:
+        return []
+    return report.notebooks if report else []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make grade", description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to grade (default: notebooks/)")
+    parser.add_argument("--json", type=Path, default=GRADE_REPORT, help="where to write the JSON report")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per notebook")
+    args = parser.parse_args(argv)
+    notebooks = args.notebooks or _default_notebooks()
+    reports = []
+    for nb in notebooks:
+        try:
+            report = grade_notebook(nb, timeout=args.timeout)
+        except (FileNotFoundError, ValueError) as err:
+            print(f"{nb}: {err}", file=sys.stderr)
+            return 2
+        entry = report.as_dict()
+        graded = Path(entry["notebook"])
+        entry["notebook"] = shown_path(graded) if graded.is_relative_to(REPO_ROOT) else graded.name
+        entry["graded_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        reports.append(GradedNotebook.model_validate(entry))
+        print(format_results(report.results, f"{Path(nb).name}  ({report.seconds:.0f} s)"))
+        for error in report.cell_errors:
+            print(f"  note: code cell {error['cell']} raised {error['error']}")
+        print()
+    fresh = GradeBook.of(reports)
+    print(f"{'notebook':<48}{'score':>8}")
+    for r in reports:
+        print(f"{Path(r.notebook).name:<48}{r.score:>5}/{r.total:<3}")
+    print(f"{'total':<48}{fresh.score:>5}/{fresh.total:<3}")
+    kept = [r for r in _previous_reports(args.json) if r.part not in {r.part for r in reports}]
+    path = write_report(GradeBook.of(kept + reports), args.json)
+    earlier = f" (kept the earlier results of: {', '.join(sorted(r.part for r in kept))})" if kept else ""
+    print(f"report written to {shown_path(path)}{earlier}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""Check definitions: how an autograder part is declared and run.
+
+A part lives in ``checks/autograders/<part>.py`` and declares::
+
+    NOTEBOOK = "02_demo"          # file-name prefix of the notebook it grades
+    part = Part("demo")
+
+    @part.check("mean_pool returns one vector per sentence", task="Your turn: mean pooling",
+                hint="Sum the token vectors of each sentence and divide by its length.")
+    def _shape(ns):
+        mean_pool = require(ns, "mean_pool", callable)
+        ...
+        expect(out.shape == (2, 384), f"expected shape (2, 384), got {tuple(out.shape)}")
+
+A check receives the notebook's namespace (a ``dict`` of real Python objects),
+passes by returning and fails by raising :class:`CheckFailed` (via :func:`expect`
+or :func:`require`). The same definitions serve ``check(...)`` in the notebook,
+``pytest`` and ``make grade``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from helpers.paths import REPO_ROOT
+
+AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
+
+
+class CheckFailed(AssertionError):
+    """Raised by a check to fail with a teaching message."""
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the current check with ``message`` unless ``condition`` is truthy."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def prerequisite(check_name: str) -> str:
+    """The pointer a check adds to its message when it cannot run because another check's criterion fails.
+
+    The grader self-test (``checks/tests/test_wrong_variants.py``) accepts a failing check alongside the
+    intended one only when its message carries this pointer to it.
+    """
+    return f"(see the check '{check_name}')"
+
+
+_MISSING = object()
+
+
+def require(ns: dict[str, Any], name: str, kind: type | Callable[[Any], bool] | None = None) -> Any:
+    """Fetch ``name`` from the notebook namespace, failing with a clear message.
+
+    Args:
+        ns: the notebook namespace.
+        name: variable or function name the task asks for.
+        kind: a type the value must be an instance of, or a predicate such as ``callable``.
+
+    Raises:
+        CheckFailed: the name is missing or of the wrong kind.
+    """
+    value = ns.get(name, _MISSING)
+    if value is _MISSING:
+        raise CheckFailed(f"`{name}` is not defined: write it in its task cell and run that cell.")
+    if isinstance(kind, type):
+        if not isinstance(value, kind):
+            raise CheckFailed(f"`{name}` should be a {kind.__name__}, got {type(value).__name__}.")
+    elif kind is not None and not kind(value):
+        raise CheckFailed(f"`{name}` should be {getattr(kind, '__name__', 'valid')}, got {type(value).__name__}.")
+    return value
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded criterion.
+
+    Attributes:
+        name: what is verified, phrased as the expected behaviour.
+        func: ``func(ns) -> None``; raises :class:`CheckFailed` to fail.
+        task: notebook section the check belongs to (used to filter and to point the learner).
+        hint: shown when the check fails; teaches without giving the answer away.
+        points: weight in the score.
+    """
+
+    name: str
+    func: Callable[[dict[str, Any]], None]
+    task: str
+    hint: str
+    points: int = 1
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one check (JSON-serialisable through :func:`dataclasses.asdict`)."""
+
+    name: str
+    task: str
+    passed: bool
+    message: str
+    hint: str
+    points: int
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Part:
+    """A named group of checks grading one notebook."""
+
+    name: str
+    notebook_prefix: str = ""
+    checks: list[Check] = field(default_factory=list)
+
+    def check(self, name: str, *, task: str, hint: str, points: int = 1):
+        """Decorator registering ``func(ns)`` as a check of this part."""
+
+        def register(func: Callable[[dict[str, Any]], None]):
+            if any(c.name == name for c in self.checks):
+                raise ValueError(f"Part {self.name!r} already has a check named {name!r}.")
+            self.checks.append(Check(name, func, task, hint, points))
+            return func
+
+        return register
+
+    def select(self, task: str | None = None) -> list[Check]:
+        """Checks whose task contains ``task`` (case-insensitive); all when ``None``.
+
+        Raises:
+            ValueError: no check matches; the message lists the tasks.
+        """
+        if task is None:
+            return list(self.checks)
+        chosen = [c for c in self.checks if task.lower() in c.task.lower()]
+        if not chosen:
+            tasks = sorted({c.task for c in self.checks})
+            raise ValueError(f"No check of part {self.name!r} matches task {task!r}. Tasks: {tasks}")
+        return chosen
+
+
+def available_parts() -> list[str]:
+    """Names of the parts defined in ``checks/autograders/``."""
+    return sorted(p.stem for p in AUTOGRADERS_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+def load_part(name: str) -> Part:
+    """Import ``checks/autograders/<name>.py`` (once per process) and return its ``part``.
+
+    Raises:
+        ValueError: no such part; the message lists the available ones.
+    """
+    if not isinstance(name, str) or not name.isidentifier() or not (AUTOGRADERS_DIR / f"{name}.py").exists():
+        raise ValueError(f"Unknown autograder part {name!r}. Available: {available_parts()}")
+    return _import_part(name)
+
+
+@functools.cache
+def _import_part(name: str) -> Part:
+    path = AUTOGRADERS_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"workshop_autograders.{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
+    part: Part = module.part
+    part.notebook_prefix = getattr(module, "NOTEBOOK", part.notebook_prefix)
+    return part
+
+
+def part_for_notebook(notebook: str | Path) -> str:
+    """The part that grades ``notebook``, matched on the file-name prefix.
+
+    Raises:
+        ValueError: no part grades this notebook.
+    """
+    stem = Path(notebook).name
+    for name in available_parts():
+        prefix = load_part(name).notebook_prefix
+        if prefix and stem.startswith(prefix):
+            return name
+    raise ValueError(f"No autograder part grades {stem!r}. Parts: {available_parts()}")
+
+
+def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
+    """Run one check against a namespace, turning every outcome into a result."""
+    started = time.perf_counter()
+    try:
+        check.func(ns)
+    except CheckFailed as err:
+        passed, message = False, str(err) or "check failed"
+    except NotImplementedError:
+        passed, message = False, f"Not implemented yet: replace the `raise NotImplementedError` in '{check.task}'."
+    except AssertionError as err:
+        passed, message = False, str(err) or "an assertion failed"
+    except Exception as err:  # the learner's code may raise anything: report it, never crash
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        where = f" (line {frame.lineno} of {Path(frame.filename).name})" if frame.filename.startswith("<") else ""
+        passed, message = False, f"Your code raised {type(err).__name__}: {err}{where}"
+    else:
+        passed, message = True, "ok"
+    return CheckResult(check.name, check.task, passed, message, check.hint, check.points,
+                       round(time.perf_counter() - started, 3))
+
+
+def run_checks(part: Part, ns: dict[str, Any], task: str | None = None) -> list[CheckResult]:
+    """Run the selected checks of ``part`` against ``ns`` in this process."""
+    return [run_check(c, ns) for c in part.select(task)]

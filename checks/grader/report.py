@@ -1,0 +1,47 @@
+"""Render check results: a text table for terminals, HTML for notebooks (the JSON report: helpers.grade_report)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from grader.registry import CheckResult
+
+PASS, FAIL = "PASS", "FAIL"
+
+
+def format_results(results: Sequence[CheckResult], title: str = "") -> str:
+    """Fixed-width table: status, check name, and for failures the message and hint."""
+    lines = [title] if title else []
+    for r in results:
+        lines.append(f"  [{PASS if r.passed else FAIL}] {r.name}")
+        if not r.passed:
+            lines.append(f"         why:  {r.message}")
+            lines.append(f"         hint: {r.hint}")
+    score = sum(r.points for r in results if r.passed)
+    total = sum(r.points for r in results)
+    lines.append(f"  score: {score}/{total}")
+    return "\n".join(lines)
+
+
+def results_html(results: Sequence[CheckResult], title: str = "") -> str:
+    """HTML table of the results with green/red rows, for ``IPython.display.HTML``."""
+    rows = []
+    for r in results:
+        colour = "#e6f4ea" if r.passed else "#fce8e6"
+        mark = "&#10004;" if r.passed else "&#10008;"
+        detail = "" if r.passed else (
+            f"{html.escape(r.message)}<br><b>Hint:</b> {html.escape(r.hint)}"
+        )
+        rows.append(
+            f'<tr style="background:{colour}"><td style="text-align:center">{mark}</td>'
+            f"<td>{html.escape(r.name)}</td><td style='text-align:left'>{detail}</td></tr>"
+        )
+    score = sum(r.points for r in results if r.passed)
+    total = sum(r.points for r in results)
+    head = f"<b>{html.escape(title)}</b> " if title else ""
+    return (
+        f"<div>{head}score {score}/{total}<table>"
+        "<tr><th></th><th>check</th><th style='text-align:left'>feedback</th></tr>"
+        + "".join(rows) + "</table></div>"
+    )

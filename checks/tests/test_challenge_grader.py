@@ -1,0 +1,77 @@
+"""The LoRA challenge's grader inputs that are not learner work: the cached base score, 4-bit training."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import helpers  # noqa: F401  (offline mode before any Hugging Face import)
+from grader import load_part
+from helpers.challenge import training as lt
+from helpers.device import cpu_bf16_native
+from helpers.models import CHAT_MODEL_ID, resolve_model
+from reference import lora as ref
+
+
+def _grader_module():
+    import sys
+
+    load_part("challenge")
+    return sys.modules["workshop_autograders.challenge"]
+
+
+@pytest.mark.slow
+def test_the_committed_base_score_is_current_and_recomputes_to_the_same_value():
+    """The grader reads the base model's test score from a committed file: prove it is not a typed number."""
+    grader = _grader_module()
+    stored = grader._stored_base_scores()
+    key = grader._base_cache_key()
+    assert key in stored, (
+        "no stored score for this machine's key (model files, test tickets, settings or the CPU's bf16 support "
+        "changed): run `make grade` on the solution (or this test) to add it to "
+        "checks/autograders/challenge_base_score.json, and commit it")
+    assert stored[key] == pytest.approx(grader.compute_base_test_score(), abs=1e-9)
+    assert stored[key] <= 0.05  # the task is new to the base model: that is why we fine-tune
+
+
+def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
+    """|gradient| of each LoRA B matrix of the lowest adapted block, after eval pass + training step."""
+    from transformers import AutoTokenizer
+
+    from helpers.challenge.task import load_splits
+
+    model = ref.prepare_for_training(ref.load_base_model(mode="qlora", device="cpu"), "qlora",
+                                     gradient_checkpointing=False)
+    if repacking_off:
+        assert lt.set_cpu_4bit_repacking(model, False) == 30 * 7  # every 4-bit linear layer of the 30 blocks
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    rows = load_splits(("train",))["train"]
+    batch = ref.data_collator(tokenizer)([ref.tokenize_example(rows[i], tokenizer) for i in range(2)])
+    model.eval()
+    with torch.no_grad():
+        model(**batch)
+    model.train()
+    model(**batch).loss.backward()
+    lowest = min(ref.ADAPTED_LAYERS)
+    return {name.split(".")[-4]: float(param.grad.abs().sum()) if param.grad is not None else 0.0
+            for name, param in model.named_parameters() if f"layers.{lowest}." in name and "lora_B" in name}
+
+
+@pytest.mark.slow
+def test_qlora_keeps_learning_after_an_evaluation():
+    """bitsandbytes 0.50 repacks 4-bit weights for CPU inference at a layer's first eval-mode call (on CPUs
+    with AVX-512 BF16), and the repacked path has no backward. With repacking off, as the notebook does while
+    training, every adapted projection of the lowest adapted block still gets a gradient."""
+    grads = _grads_after_an_eval_pass(repacking_off=True)
+    assert set(grads) == set(ref.TARGET_MODULES)
+    assert all(value > 0 and value == value for value in grads.values()), grads
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not cpu_bf16_native(capability="AVX512"),  # bitsandbytes reads the CPU flags, not torch
+                    reason="bitsandbytes repacks only on CPUs with AVX-512 BF16")
+def test_the_bitsandbytes_repacking_bug_is_still_there():
+    """The reason for lt.set_cpu_4bit_repacking. If this fails, bitsandbytes fixed the bug and the
+    workaround (and this test) can go."""
+    grads = _grads_after_an_eval_pass(repacking_off=False)
+    assert grads["q_proj"] == 0.0 and grads["up_proj"] == 0.0, grads

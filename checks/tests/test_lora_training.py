@@ -1,0 +1,201 @@
+"""helpers.challenge: the results file, batched answers, the memory probe; and the solution's inference script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import helpers  # noqa: F401  (offline mode before any Hugging Face import)
+from helpers.challenge import memory_probe as probe
+from helpers.challenge import results as cr
+from helpers.challenge import training as lt
+from helpers.paths import REPO_ROOT
+
+# ------------------------------------------------------------------- results file
+
+
+def test_update_results_merges_runs_into_the_challenge_schema(tmp_path):
+    path = tmp_path / "out" / "results.json"
+    lora = {"base_model": "HuggingFaceTB/SmolLM2-135M-Instruct", "epochs": 3, "total_params": 139_399_488,
+            "trainable_params": {"lora": 4_884_480},
+            "metrics": {"base": {"exact_match": 0.0, "valid_json": 0.0}, "lora": {"exact_match": 0.9}},
+            "peak_memory_bytes": {"lora": 2 * 2**30}, "train_seconds": {"lora": 100.5},
+            "checkpoint_bytes": {"lora": 19_593_064}}
+    cr.update_results(lora, path)
+    merged = cr.update_results({"trainable_params": {"qlora": 4_884_480}, "metrics": {"qlora": {"exact_match": 0.8}},
+                                "peak_memory_bytes": {"qlora": 2**30}}, path)
+    assert merged == json.loads(path.read_text())
+    assert merged["metrics"].keys() == {"base", "lora", "qlora"}
+    assert merged["trainable_params"] == {"lora": 4_884_480, "qlora": 4_884_480}
+    results = cr.load_challenge_results(path)
+    assert results.found and results.base_exact_match == 0.0 and results.epochs == 3
+    assert results.strategies["lora"].exact_match == 0.9 and results.strategies["qlora"].exact_match == 0.8
+    assert results.strategies["lora"].checkpoint_bytes == 19_593_064
+    path.write_text("{broken")
+    assert cr.update_results({"epochs": 1}, path) == {"epochs": 1}
+
+
+def test_generate_answers_wants_a_list_of_messages():
+    with pytest.raises(TypeError, match="sequence of strings"):
+        lt.generate_answers(torch.nn.Linear(1, 1), None, "one message")
+
+
+def test_generate_answers_refuses_a_model_in_training_mode():
+    """trainer.train() leaves the model in training mode; the helper says so instead of hiding it."""
+    with pytest.raises(ValueError, match=r"training mode .* call model.eval\(\)"):
+        lt.generate_answers(torch.nn.Linear(1, 1).train(), None, ["a message"])
+
+
+# ------------------------------------------------------------ memory measurement
+
+SOLUTION_SCRIPT = REPO_ROOT / "solutions" / "answer_tickets.py"
+
+
+@pytest.fixture(scope="module")
+def batch(tokenizer, rows):
+    """A collated batch of two tickets, as the learner's collator makes it."""
+    from transformers import DataCollatorForSeq2Seq
+
+    examples = []
+    for row in rows[:2]:
+        ids = tokenizer(row["message"])["input_ids"][:24]
+        examples.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [-100] * 8 + ids[8:]})
+    return DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100)(examples)
+
+
+@pytest.fixture(scope="module")
+def lora_config():
+    from peft import LoraConfig
+
+    return LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
+
+
+def test_measure_training_memory_rejects_bad_arguments(batch, lora_config):
+    with pytest.raises(ValueError, match="mode"):
+        probe.measure_training_memory("prefix", batch=batch)
+    with pytest.raises(ValueError, match="lora_config"):
+        probe.measure_training_memory("lora", batch=batch)
+    with pytest.raises(ValueError, match="BitsAndBytesConfig"):
+        probe.measure_training_memory("qlora", batch=batch, lora_config=lora_config)
+    with pytest.raises(ValueError, match="steps"):
+        probe.measure_training_memory("full", batch=batch, steps=1)
+    with pytest.raises(ValueError, match="collator's output"):
+        probe.measure_training_memory("full", batch={"input_ids": batch["input_ids"]})
+
+
+def test_the_probe_spec_holds_the_learners_configs(tmp_path, batch, lora_config):
+    from peft import LoraConfig
+    from transformers import BitsAndBytesConfig
+
+    bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                             bnb_4bit_compute_dtype=torch.float32)
+    spec = probe.write_probe_spec(tmp_path, batch=batch, lora_config=lora_config, quantization_config=bnb)
+    saved = torch.load(spec / probe.BATCH_FILE)
+    assert all(torch.equal(saved[k], batch[k]) for k in ("input_ids", "attention_mask", "labels"))
+    again = LoraConfig.from_pretrained(str(spec / probe.LORA_DIR))
+    assert again.r == 4 and set(again.target_modules) == {"q_proj", "v_proj"}
+    loaded = BitsAndBytesConfig.from_dict(json.loads((spec / probe.QUANTIZATION_FILE).read_text()))
+    assert loaded.load_in_4bit and loaded.bnb_4bit_quant_type == "nf4" and loaded.bnb_4bit_use_double_quant
+
+
+def _fake_child(code: str):
+    def command(mode, spec, steps, gradient_checkpointing):
+        return [sys.executable, "-c", code.replace("MODE", mode)]
+    return command
+
+
+def test_measure_training_memory_reports_a_failed_child(monkeypatch, batch):
+    monkeypatch.setattr(probe, "_memory_command", _fake_child("import sys; sys.exit('RuntimeError: out of memory')"))
+    with pytest.raises(RuntimeError, match=r"(?s)failed \(exit code 1\).*out of memory"):
+        probe.measure_training_memory("full", batch=batch)
+
+
+def test_measure_training_memory_reports_a_timeout(monkeypatch, batch):
+    monkeypatch.setattr(probe, "_memory_command", _fake_child("import time; time.sleep(30)"))
+    with pytest.raises(RuntimeError, match=r"longer than 2 s"):
+        probe.measure_training_memory("full", batch=batch, timeout=2)
+
+
+def test_compare_training_memory_runs_the_modes_side_by_side(monkeypatch, batch, lora_config):
+    code = ("import json, os, time; time.sleep(1); "
+            "print(json.dumps({'mode': 'MODE', 'peak_bytes': 1, 'threads': os.environ['OMP_NUM_THREADS'], "
+            "'pid': os.getpid()}))")
+    monkeypatch.setattr(probe, "_memory_command", _fake_child(code))
+    started = __import__("time").monotonic()
+    results = probe.compare_training_memory(("lora", "full"), batch=batch, lora_config=lora_config)
+    assert __import__("time").monotonic() - started < 1.9  # two 1 s children, not one after another
+    assert list(results) == ["lora", "full"]
+    assert {r["threads"] for r in results.values()} == {"1"} and len({r["pid"] for r in results.values()}) == 2
+
+
+def test_compare_training_memory_names_the_failed_mode_and_stops_the_others(monkeypatch, batch, lora_config):
+    code = ("import sys, time\nif 'MODE' == 'full':\n    sys.exit('out of memory')\ntime.sleep(30)")
+    monkeypatch.setattr(probe, "_memory_command", _fake_child(code))
+    with pytest.raises(RuntimeError, match=r"(?s)measuring full training memory failed.*out of memory"):
+        probe.compare_training_memory(("full", "lora"), batch=batch, lora_config=lora_config, timeout=20)
+
+
+@pytest.mark.parametrize("modes", [(), ("lora", "lora"), ("lora", "tiny")])
+def test_compare_training_memory_rejects_bad_modes(modes, batch, lora_config):
+    with pytest.raises(ValueError):
+        probe.compare_training_memory(modes, batch=batch, lora_config=lora_config)
+
+
+@pytest.mark.slow
+def test_measure_training_memory_in_a_child_process(batch, lora_config):
+    """The learner's LoraConfig and batch reach the child: its trainable count is that config's."""
+    result = probe.measure_training_memory("lora", batch=batch, lora_config=lora_config, steps=3, timeout=300)
+    assert {"mode", "peak_bytes", "seconds_per_step", "trainable_params"} <= result.keys()
+    assert result["mode"] == "lora" and result["batch_size"] == 2
+    assert result["sequence_length"] == batch["input_ids"].shape[1]
+    assert 300 * 2**20 < result["peak_bytes"] < 16 * 2**30
+    assert result["trainable_params"] == 30 * 4 * ((576 + 576) + (576 + 192))  # r=4 on q (576->576) and v (576->192)
+    assert result["pid"] != os.getpid() and result["gradient_checkpointing"] is False and result["seconds_per_step"] > 0
+
+
+# ------------------------------------------------ the solution's inference script (Bonus C)
+
+
+def _answer_tickets(*args: str, stdin: str = "", timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SOLUTION_SCRIPT), *args], input=stdin,
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT)
+
+
+def test_answer_tickets_without_adapter_says_run_the_challenge(tmp_path):
+    done = _answer_tickets("--adapter", str(tmp_path / "missing"), "Where is my order?", timeout=120)
+    assert done.returncode == 2 and "run Task 5 of the challenge" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_answer_tickets_needs_a_message(tmp_path):
+    (tmp_path / "adapter_config.json").write_text("{}")
+    done = _answer_tickets("--adapter", str(tmp_path), stdin="\n  \n", timeout=120)
+    assert done.returncode == 2 and "no message" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_learners_starter_script_keeps_the_command_line_and_stubs_the_model_code():
+    starter = (REPO_ROOT / "notebooks" / "answer_tickets.py").read_text()
+    assert starter.count("raise NotImplementedError") == 2 and "PeftModel.from_pretrained(base" not in starter
+    assert "def main(" in starter and "def output_line(" in starter
+
+
+@pytest.mark.slow
+def test_answer_tickets_with_an_untrained_adapter(tmp_path, lora_config):
+    """An adapter saved straight after get_peft_model (B = 0, so it answers like the base model)."""
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    model = AutoModelForCausalLM.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False), dtype=torch.float32)
+    get_peft_model(model, lora_config).save_pretrained(tmp_path)
+    messages = ["Where is my order AB-12345? The laptop is late.", "Cancel the headphones order please"]
+    done = _answer_tickets("--adapter", str(tmp_path), stdin="\n".join(messages) + "\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 2 and all(isinstance(json.loads(line), dict) for line in lines)

@@ -1,0 +1,8 @@
+"""What 04 · LoRA challenge needs that is not its lesson (the learner writes the training code).
+
+* :mod:`helpers.challenge.task`: the support-ticket task: fields, prompts, data splits, the metric.
+* :mod:`helpers.challenge.training`: batched greedy answers, parameter counts, checkpoint sizes.
+* :mod:`helpers.challenge.memory_probe`: peak training memory, one fresh process per mode.
+* :mod:`helpers.challenge.results`: the schema of ``results.json`` (write, read, validate, table).
+* :mod:`helpers.challenge.hub`: whether an upload to the Hub can work from here.
+"""

@@ -1,0 +1,405 @@
+"""The challenge's memory probe: peak memory and speed of a few training steps, one fresh process per mode.
+
+The notebook compares LoRA, full fine-tuning and QLoRA on the same batch with the learner's own
+configs::
+
+    memory = compare_training_memory(("lora", "full"), batch=batch, lora_config=config)
+
+Each mode runs in a child process of its own (this module's command)::
+
+    python -m helpers.challenge.memory_probe --mode lora --spec DIR   # prints one JSON line
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from helpers import processes
+from helpers.challenge.training import count_parameters, set_cpu_4bit_repacking
+from helpers.device import DEFAULT_SEED, pick_device, seed_everything
+from helpers.memory import peak_memory
+from helpers.paths import REPO_ROOT
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+    from transformers import BitsAndBytesConfig
+
+MODES: tuple[str, ...] = ("lora", "full", "qlora")
+"""Training strategies :func:`measure_training_memory` compares."""
+MMAP_THRESHOLD_BYTES = 65536
+"""glibc mmap threshold while the memory child measures its peak (see :func:`measure_training_memory`)."""
+
+
+@dataclass(frozen=True)
+class StepMeasurement:
+    """What the ``memory`` command measured in its own process."""
+
+    mode: str
+    peak_bytes: int
+    baseline_bytes: int
+    seconds_per_step: float
+    cpu_seconds_per_step: float
+    first_step_seconds: float
+    trainable_params: int
+    total_params: int
+    batch_size: int
+    sequence_length: int
+    steps: int
+    gradient_checkpointing: bool
+    method: str
+    pid: int
+    """The measuring process's id: proof that each mode ran in a process of its own."""
+
+
+BATCH_FILE, LORA_DIR, QUANTIZATION_FILE = "batch.pt", "lora", "quantization_config.json"
+"""What a probe's spec folder holds: the batch (``torch.save``), the ``LoraConfig``
+(``save_pretrained``) and the ``BitsAndBytesConfig`` (``to_json_file``)."""
+
+
+def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpointing: bool):
+    """The model ``mode`` trains, built from the learner's configs in ``spec``."""
+    from transformers import AutoModelForCausalLM
+
+    from helpers.env import progress_bars_off
+    from helpers.models import CHAT_MODEL_ID, resolve_model
+
+    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    kwargs: dict[str, Any] = {"dtype": torch.float32}
+    if mode == "qlora":
+        from transformers import BitsAndBytesConfig
+
+        config = BitsAndBytesConfig.from_dict(json.loads((spec / QUANTIZATION_FILE).read_text()))
+        kwargs.update(quantization_config=config, device_map={"": device.type})
+    with progress_bars_off():
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if mode != "qlora":
+        model = model.to(device)
+    checkpointing = {"use_reentrant": False}
+    if mode == "full":
+        model.requires_grad_(True)
+        if gradient_checkpointing:
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing)
+        return model
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if mode == "qlora":
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=gradient_checkpointing,
+                                                gradient_checkpointing_kwargs=checkpointing)
+    elif gradient_checkpointing:
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing)
+    model = get_peft_model(model, LoraConfig.from_pretrained(str(spec / LORA_DIR)))
+    set_cpu_4bit_repacking(model, False)
+    return model
+
+
+def _measure_here(mode: str, spec: Path, steps: int, gradient_checkpointing: bool) -> StepMeasurement:
+    """Measure ``mode``'s training in this process: peak memory of two steps, then ``steps - 2`` timed steps."""
+    strict = _set_mmap_threshold(MMAP_THRESHOLD_BYTES)  # before the model and the data are allocated
+    from helpers.env import quiet_libraries
+
+    quiet_libraries()
+    seed_everything(DEFAULT_SEED)
+    device = pick_device()
+    batch = {k: v.to(device) for k, v in torch.load(spec / BATCH_FILE).items()}
+    model = _load_for_mode(mode, spec, device, gradient_checkpointing)
+    trainable, total = count_parameters(model)
+    params = [p for p in model.parameters() if p.requires_grad]
+    try:  # the Trainer's default optimiser is adamw_torch_fused
+        optimizer = torch.optim.AdamW(params, lr=1e-5, fused=True)
+    except (RuntimeError, TypeError):
+        optimizer = torch.optim.AdamW(params, lr=1e-5)
+    model.train()
+
+    def timed_step() -> tuple[float, float]:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        model(**batch).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - started, time.process_time() - cpu_started
+
+    gc.collect()
+    with peak_memory(device) as memory:
+        first_step_seconds, _ = timed_step()  # allocates AdamW's state
+        steady = timed_step()  # a steady-state step: weights, gradients, optimiser state and activations
+    if strict:  # glibc's own setting once large blocks have been freed: fast reuse of the heap
+        _set_mmap_threshold(_GLIBC_MAX_MMAP_THRESHOLD, trim_threshold=2 * _GLIBC_MAX_MMAP_THRESHOLD)
+    timed = [timed_step() for _ in range(steps - 2)] or [steady]  # steps=2: the steady step's time
+    times, cpu_times = zip(*timed, strict=True)
+    return StepMeasurement(
+        mode=mode, peak_bytes=int(memory.peak_bytes), baseline_bytes=int(memory.baseline_bytes),
+        seconds_per_step=round(statistics.median(times), 3),
+        cpu_seconds_per_step=round(statistics.median(cpu_times), 3),
+        first_step_seconds=round(first_step_seconds, 3), trainable_params=trainable, total_params=total,
+        batch_size=int(batch["input_ids"].shape[0]), sequence_length=int(batch["input_ids"].shape[1]), steps=steps,
+        gradient_checkpointing=gradient_checkpointing,
+        method=memory.method + (f", glibc mmap threshold {MMAP_THRESHOLD_BYTES} B" if strict else ""),
+        pid=os.getpid(),
+    )
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers (glibc malloc.h)
+_GLIBC_MAX_MMAP_THRESHOLD = 32 * 2**20  # glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit systems
+
+
+def _set_mmap_threshold(nbytes: int, *, trim_threshold: int | None = None) -> bool:
+    """Set glibc's mmap threshold and trim the heap.
+
+    Blocks of ``nbytes`` and more then get their own memory mapping, handed back to the
+    system as soon as they are freed.
+
+    Returns:
+        Whether it worked (``False`` off Linux/glibc, e.g. on macOS, where memory is measured
+        with the default allocator).
+    """
+    import ctypes
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        done = libc.mallopt(_M_MMAP_THRESHOLD, nbytes) == 1
+        if trim_threshold is not None:
+            libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold)
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return done
+
+
+def write_probe_spec(folder: str | Path, *, batch: Mapping[str, torch.Tensor], lora_config: LoraConfig | None,
+                     quantization_config: BitsAndBytesConfig | None = None) -> Path:
+    """Save what a memory child needs into ``folder``: the batch and the learner's configs.
+
+    Raises:
+        ValueError: ``batch`` lacks ``input_ids``, ``attention_mask`` or ``labels``, or they are not
+            2-D tensors of one shape.
+    """
+    names = ("input_ids", "attention_mask", "labels")
+    if not isinstance(batch, Mapping) or not all(isinstance(batch.get(n), torch.Tensor) for n in names):
+        raise ValueError("batch must be the collator's output: a dict with input_ids, attention_mask and labels "
+                         "tensors, e.g. collator([dataset['train'][i] for i in range(4)]).")
+    shapes = {tuple(batch[n].shape) for n in names}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"batch tensors must share one (batch, length) shape, got {sorted(shapes)}.")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save({n: batch[n].detach().cpu() for n in names}, folder / BATCH_FILE)
+    if lora_config is not None:
+        lora_config.save_pretrained(str(folder / LORA_DIR))
+    if quantization_config is not None:
+        (folder / QUANTIZATION_FILE).write_text(json.dumps(quantization_config.to_dict()))
+    return folder
+
+
+def _check_configs(mode: str, lora_config: Any, quantization_config: Any) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r}: use one of {MODES}.")
+    if mode in ("lora", "qlora"):
+        from peft import LoraConfig
+
+        if not isinstance(lora_config, LoraConfig):
+            raise ValueError(f"mode {mode!r} trains adapters: pass lora_config=make_lora_config().")
+    if mode == "qlora":
+        from transformers import BitsAndBytesConfig
+
+        if not isinstance(quantization_config, BitsAndBytesConfig) or not quantization_config.load_in_4bit:
+            raise ValueError("mode 'qlora' needs quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...).")
+
+
+def measure_training_memory(
+    mode: str,
+    *,
+    batch: Mapping[str, torch.Tensor],
+    lora_config: LoraConfig | None = None,
+    quantization_config: BitsAndBytesConfig | None = None,
+    steps: int = 2,
+    timeout: float = 600,
+    gradient_checkpointing: bool = False,
+) -> dict[str, Any]:
+    """Peak memory and speed of ``mode``'s training steps on ``batch``, measured in a fresh process.
+
+    Runs ``python -m helpers.challenge.memory_probe --mode MODE --spec DIR``. The child loads
+    SmolLM2 for ``mode`` from *your* configs: ``full`` = every parameter trainable (fp32);
+    ``lora`` = ``get_peft_model(fp32 base, lora_config)``; ``qlora`` = the base loaded with
+    ``quantization_config`` (4-bit), ``prepare_model_for_kbit_training``, then the same
+    ``lora_config``. It trains with fused AdamW (the Trainer's default) on ``batch``: two steps
+    for the memory peak (the first allocates AdamW's state, the second is a steady-state step),
+    then ``steps - 2`` timed steps.
+
+    Gradient checkpointing is off by default, as in the challenge's training runs. Measured at
+    batch 4 × 99 tokens on a CPU: LoRA 1.60 GB, full 2.96 GB (0.54 ×), QLoRA 1.24 GB.
+
+    Memory is :func:`helpers.memory.peak_memory` around the two memory steps: on a CPU the
+    process's peak resident set size (Linux ``VmHWM``, reset when the steps start), which
+    includes the weights, the libraries and data (~0.45 GiB) and everything training allocates
+    (gradients, AdamW's two moments, activations, logits); loading is not included. During those
+    steps glibc's mmap threshold is fixed at :data:`MMAP_THRESHOLD_BYTES` (64 KiB), so every
+    freed tensor goes back to the system at once (with glibc's default up to ~0.7 GB of freed
+    activations stayed resident and the peak measured the allocator rather than training).
+    On CUDA the peak is the torch allocator's. One process per mode keeps one mode's
+    allocations out of another's peak.
+
+    Args:
+        mode: ``"lora"``, ``"full"`` or ``"qlora"``.
+        batch: the collator's output for a few training examples (``input_ids``,
+            ``attention_mask``, ``labels``, shape ``(batch, length)``).
+        lora_config: the adapters (needed for lora and qlora).
+        quantization_config: the 4-bit ``BitsAndBytesConfig`` (needed for qlora).
+        steps: training steps in all, at least 2 (two for the memory peak, the rest timed).
+        timeout: seconds before the child is stopped.
+        gradient_checkpointing: activation checkpointing in the child.
+
+    Returns:
+        ``{"mode", "peak_bytes", "seconds_per_step", "trainable_params"}`` plus
+        ``"baseline_bytes"`` (memory when the steps start: libraries, data, weights),
+        ``"cpu_seconds_per_step"``, ``"first_step_seconds"``, ``"total_params"``,
+        ``"batch_size"``, ``"sequence_length"``, ``"steps"``, ``"gradient_checkpointing"``,
+        ``"method"`` and ``"pid"`` (the child's process id).
+
+    Raises:
+        ValueError: unknown ``mode``, a config the mode needs is missing, a bad ``batch`` or
+            ``steps`` below 2.
+        RuntimeError: the child failed, was killed or timed out; the message holds its last
+            stderr lines.
+    """
+    return compare_training_memory((mode,), batch=batch, lora_config=lora_config,
+                                   quantization_config=quantization_config, steps=steps, timeout=timeout,
+                                   gradient_checkpointing=gradient_checkpointing, threads=None)[mode]
+
+
+def compare_training_memory(
+    modes: Sequence[str] = MODES,
+    *,
+    batch: Mapping[str, torch.Tensor],
+    lora_config: LoraConfig | None = None,
+    quantization_config: BitsAndBytesConfig | None = None,
+    steps: int = 2,
+    timeout: float = 600,
+    gradient_checkpointing: bool = False,
+    threads: int | None = 1,
+) -> dict[str, dict[str, Any]]:
+    """:func:`measure_training_memory` for several modes at once: one process per mode, side by side.
+
+    The children start together, each limited to ``threads`` CPU threads (``OMP_NUM_THREADS``),
+    so three modes take about as long as the slowest one alone instead of the sum (27 s instead
+    of 42 s on a 2-core CPU). A process's peak resident memory is its own, so running side by
+    side does not change the peaks; ``seconds_per_step`` is then a one-thread time on a shared
+    CPU, useful only to compare the modes with each other.
+
+    Args:
+        modes: any of :data:`MODES`, each once.
+        batch, lora_config, quantization_config, steps, timeout, gradient_checkpointing: as in
+            :func:`measure_training_memory` (the same batch for every mode).
+        threads: CPU threads per child; ``None`` leaves torch's default.
+
+    Returns:
+        ``{mode: measurement}`` in the order of ``modes``.
+
+    Raises:
+        ValueError: an unknown or repeated mode, a missing config, a bad batch or ``steps``.
+        RuntimeError: a child failed or timed out (the others are stopped); the message names it.
+    """
+    modes = tuple(modes)
+    if len(set(modes)) != len(modes) or not modes:
+        raise ValueError(f"modes={modes!r}: give each mode once.")
+    for mode in modes:
+        _check_configs(mode, lora_config, quantization_config)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
+        raise ValueError(f"steps must be an int of at least 2, got {steps!r}")
+    env = _child_env()
+    if threads is not None:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="memory-probe-") as tmp:
+        spec = write_probe_spec(tmp, batch=batch, lora_config=lora_config, quantization_config=quantization_config)
+        children = {mode: processes.start(_memory_command(mode, spec, steps, gradient_checkpointing),
+                                          cwd=REPO_ROOT, env=env)
+                    for mode in modes}
+        deadline = time.monotonic() + timeout
+        try:
+            for mode, child in children.items():
+                try:
+                    stdout, stderr = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    raise RuntimeError(f"measuring {mode} training memory took longer than {timeout:.0f} s and "
+                                       "was stopped.") from None
+                results[mode] = _parse_measurement(mode, child.returncode, stdout, stderr)
+        finally:
+            for child in children.values():  # after a failure or a timeout: stop the others, with their children
+                processes.stop(child)
+    return results
+
+
+def _memory_command(mode: str, spec: Path, steps: int, gradient_checkpointing: bool) -> list[str]:
+    command = [sys.executable, "-m", "helpers.challenge.memory_probe", "--mode", mode,
+               "--spec", str(spec), "--steps", str(steps)]
+    if gradient_checkpointing:
+        command.append("--gradient-checkpointing")
+    return command
+
+
+def _child_env() -> dict[str, str]:
+    """This environment without the variables that would make a child join a distributed run."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+
+
+def _parse_measurement(mode: str, returncode: int, stdout: str, stderr: str) -> dict[str, Any]:
+    if returncode != 0:
+        how = f"was stopped by signal {-returncode}" if returncode < 0 else f"failed (exit code {returncode})"
+        raise RuntimeError(f"measuring {mode} training memory {how}.{_tail(stderr)}")
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"measuring {mode} training memory printed no result.{_tail(stderr)}")
+
+
+def _tail(stderr: str | bytes | None, lines: int = 12) -> str:
+    if not stderr:
+        return ""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    return "\nLast lines of its error output:\n" + "\n".join(text.strip().splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the memory child (``python -m helpers.challenge.memory_probe``); prints one JSON line."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.challenge.memory_probe",
+                                     description="measure peak memory of a few training steps; prints one JSON line")
+    parser.add_argument("--mode", choices=MODES, required=True)
+    parser.add_argument("--spec", type=Path, required=True, help="folder written by write_probe_spec")
+    parser.add_argument("--steps", type=_positive_int, default=2, help="2 for the memory peak + timed steps (min 2)")
+    parser.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations (less memory)")
+    args = parser.parse_args(argv)
+    result = _measure_here(args.mode, args.spec, max(2, args.steps), args.gradient_checkpointing)
+    print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""The grade report (``build/grades/report.json``): one schema for the grader that writes it and the Reflection.
+
+``make grade`` keeps the latest result of every autograder part::
+
+    {"score": int, "total": int,
+     "notebooks": [{"notebook": str, "part": str, "score": int, "total": int, "seconds": float,
+                    "problem": str, "graded_at": str, "cell_errors": [{"cell": int, "error": str}],
+                    "results": [{"name": str, "task": str, "passed": bool, "message": str, "hint": str,
+                                 "points": int, "seconds": float}]}]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
+
+from helpers.paths import GRADE_REPORT, shown_path
+
+
+class ReportError(ValueError):
+    """The grade report exists but cannot be used; the message names the file and says to run ``make grade``."""
+
+
+class GradedResult(BaseModel):
+    """One check's outcome."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    task: str
+    passed: StrictBool
+    message: str = ""
+    hint: str = ""
+    points: StrictInt = 1
+    seconds: float = 0.0
+
+
+class GradedNotebook(BaseModel):
+    """One graded notebook: its part and one result per check."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    notebook: str = ""
+    part: str
+    score: StrictInt = 0
+    total: StrictInt = 0
+    seconds: float = 0.0
+    problem: str = ""
+    graded_at: str = ""
+    cell_errors: list[dict[str, Any]] = []
+    results: list[GradedResult]
+
+
+class GradeBook(BaseModel):
+    """The whole report; ``score`` and ``total`` add up the notebooks'."""
+
+    score: StrictInt = 0
+    total: StrictInt = 0
+    notebooks: list[GradedNotebook]
+
+    @classmethod
+    def of(cls, notebooks: Sequence[GradedNotebook | dict[str, Any]]) -> GradeBook:
+        """A report of ``notebooks`` (validated), sorted by part, with the totals summed."""
+        entries = sorted((GradedNotebook.model_validate(n) for n in notebooks), key=lambda n: n.part)
+        return cls(score=sum(n.score for n in entries), total=sum(n.total for n in entries), notebooks=entries)
+
+
+def read_report(path: str | Path = GRADE_REPORT) -> GradeBook | None:
+    """The report at ``path``, or ``None`` when there is no file.
+
+    Raises:
+        ReportError: the file cannot be read, is not JSON or does not fit :class:`GradeBook`.
+    """
+    where = shown_path(path)
+    again = "Run `make grade` again to rewrite it."
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ReportError(f"The grade report {where} could not be read ({type(err).__name__}). {again}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ReportError(f"The grade report {where} is not valid JSON ({err.msg}: line {err.lineno}, "
+                          f"column {err.colno}); it may have been cut short. {again}") from None
+    try:
+        return GradeBook.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "the top level"
+        raise ReportError(f"{where} is not a grade report ({field}: {first['msg']}). {again}") from None
+
+
+def write_report(report: GradeBook, path: str | Path = GRADE_REPORT) -> Path:
+    """Write ``report`` to ``path`` atomically (creating folders); returns the path."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(target.suffix + ".part")
+    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target

@@ -1,0 +1,66 @@
+"""Every path the workshop reads or writes, in one place, and how a path is shown to a learner.
+
+The repository's layout decides these; nothing else in ``helpers``, ``checks`` or the notebooks
+builds a repository path of its own::
+
+    REPO_ROOT/
+      solutions/, notebooks/            SOLUTIONS_DIR, NOTEBOOKS_DIR (masters; learner copies by ``make student``)
+      data/tickets/<split>.jsonl        TICKETS_DIR     (written by ``python data/make_tickets.py``)
+      outputs/exercise/quantization.json  QUANTIZATION_PATH (03 · Exercise, Task 5)
+      outputs/challenge/                CHALLENGE_DIR   (04 · LoRA challenge: adapters, results.json, hub/)
+      build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
+      build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
+      build/backups/                    BACKUPS_DIR     (learner notebooks ``make student`` replaced)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT: Path = Path(__file__).resolve().parents[1]
+"""The repository's top folder (``helpers/`` is installed in editable mode, so this is the checkout)."""
+
+SOLUTIONS_DIR: Path = REPO_ROOT / "solutions"
+"""The master notebooks and starter scripts, answers included."""
+NOTEBOOKS_DIR: Path = REPO_ROOT / "notebooks"
+"""The learners' copies, written from :data:`SOLUTIONS_DIR` by ``make student``."""
+
+TICKETS_DIR: Path = REPO_ROOT / "data" / "tickets"
+"""The challenge's synthetic support tickets, one JSON Lines file per split."""
+
+OUTPUTS_DIR: Path = REPO_ROOT / "outputs"
+"""What the learner's notebooks write (git-ignored)."""
+QUANTIZATION_PATH: Path = OUTPUTS_DIR / "exercise" / "quantization.json"
+"""03 · Exercise, Task 5: the four precisions' footprint, speed and loss."""
+CHALLENGE_DIR: Path = OUTPUTS_DIR / "challenge"
+"""Everything 04 · LoRA challenge writes goes below this folder."""
+ADAPTER_DIR: Path = CHALLENGE_DIR / "adapter"
+"""The LoRA adapter (``adapter_config.json`` + ``adapter_model.safetensors``)."""
+QLORA_ADAPTER_DIR: Path = CHALLENGE_DIR / "adapter-qlora"
+"""The QLoRA adapter (Bonus A), so it does not overwrite the LoRA one."""
+FULL_MODEL_DIR: Path = CHALLENGE_DIR / "full-model"
+"""The fully fine-tuned model (Bonus B), saved to measure its checkpoint size."""
+RESULTS_PATH: Path = CHALLENGE_DIR / "results.json"
+"""The challenge's measurements (schema: :class:`helpers.challenge.results.ResultsFile`)."""
+
+BUILD_DIR: Path = REPO_ROOT / "build"
+"""Generated files of the tooling (``make run``, ``make grade``, caches; git-ignored)."""
+GRADE_REPORT: Path = BUILD_DIR / "grades" / "report.json"
+"""``make grade``'s report (schema: :class:`helpers.grade_report.GradeBook`)."""
+CACHE_DIR: Path = BUILD_DIR / "cache"
+"""Values the grader computes once per machine and reuses (e.g. the base model's test score)."""
+BACKUPS_DIR: Path = BUILD_DIR / "backups"
+"""Where ``make student`` keeps a learner notebook it replaced."""
+
+
+def shown_path(path: str | Path) -> str:
+    """``path`` as a learner should read it: relative to the repository when inside it, else as given.
+
+    >>> shown_path(RESULTS_PATH)
+    'outputs/challenge/results.json'
+    """
+    target = Path(path)
+    try:
+        return str(target.resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(target)
