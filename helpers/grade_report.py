@@ -11,15 +11,14 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 
-from helpers.paths import GRADE_REPORT, shown_path
+from helpers.jsonfile import describe, read_json, write_json
+from helpers.paths import GRADE_REPORT
 
 
 class ReportError(ValueError):
@@ -74,34 +73,13 @@ def read_report(path: str | Path = GRADE_REPORT) -> GradeBook | None:
     """The report at ``path``, or ``None`` when there is no file.
 
     Raises:
-        ReportError: the file cannot be read, is not JSON or does not fit :class:`GradeBook`.
+        ReportError: the file cannot be read, is not JSON or does not fit :class:`GradeBook`; the message
+            names the file and says to run ``make grade`` again.
     """
-    where = shown_path(path)
-    again = "Run `make grade` again to rewrite it."
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ReportError(f"The grade report {where} could not be read ({type(err).__name__}). {again}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ReportError(f"The grade report {where} is not valid JSON ({err.msg}: line {err.lineno}, "
-                          f"column {err.colno}); it may have been cut short. {again}") from None
-    try:
-        return GradeBook.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise ReportError(f"{where} is not a grade report ({field}: {first['msg']}). {again}") from None
+    return read_json(path, GradeBook, what=describe(path, "The grade report"),
+                     again="Run `make grade` again to rewrite it.", error=ReportError)
 
 
 def write_report(report: GradeBook, path: str | Path = GRADE_REPORT) -> Path:
     """Write ``report`` to ``path`` atomically (creating folders); returns the path."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    return write_json(report, path)

@@ -11,14 +11,13 @@ bitsandbytes (0.49 and newer) runs 4-bit and 8-bit layers on the CPU as well as 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from helpers.jsonfile import describe, read_json, validate, write_json
 from helpers.paths import QUANTIZATION_PATH
 
 if TYPE_CHECKING:
@@ -75,16 +74,9 @@ def save_measurements(variants: Mapping[str, Mapping[str, Any]], path: str | Pat
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise MeasurementsError(f"unknown variant(s) {unknown}: use {VARIANTS}.")
-    try:
-        data = Measurements(variants={k: Measurement(**v) for k, v in variants.items()}, device=device)
-    except (ValidationError, TypeError) as err:
-        raise MeasurementsError(f"the measurements do not fit the schema: {_first_error(err)}") from None
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_text(data.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    data = validate({"variants": variants, "device": device}, Measurements, what="The measurements",
+                    again="Measure them with your measure_variant.", error=MeasurementsError)
+    return write_json(data, path)
 
 
 def load_measurements(path: str | Path = MEASUREMENTS_PATH) -> Measurements:
@@ -93,21 +85,11 @@ def load_measurements(path: str | Path = MEASUREMENTS_PATH) -> Measurements:
     Raises:
         MeasurementsError: no file yet (run 03 · Exercise, Task 5) or a file that does not fit the schema.
     """
-    target = Path(path)
-    if not target.is_file():
+    measurements = read_json(path, Measurements, what=describe(path, "The quantization measurements"),
+                             again="Run 03 · Exercise, Task 5 again.", error=MeasurementsError)
+    if measurements is None:
         raise MeasurementsError("no quantization measurements yet: run 03 · Exercise, Task 5 first.")
-    try:
-        return Measurements.model_validate(json.loads(target.read_text(encoding="utf-8")))
-    except (ValueError, ValidationError) as err:
-        raise MeasurementsError(f"{target.name} does not fit the schema ({_first_error(err)}): run 03 · Exercise, "
-                                "Task 5 again.") from None
-
-
-def _first_error(err: Exception) -> str:
-    if isinstance(err, ValidationError):
-        first = err.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(err).splitlines()[0]
+    return measurements
 
 
 def plot_measurements(measurements: Measurements) -> Figure:

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from grader import Part, expect, prerequisite, require
+from grader.expectations import expect_nf4_config
 from helpers.challenge.task import MAX_NEW_TOKENS
 from helpers.paths import CACHE_DIR
 
@@ -801,20 +802,8 @@ MAX_FULL_LR = 5e-4
 def _qlora_config(ns):
     from transformers import BitsAndBytesConfig
 
-    from helpers.device import compute_dtype, pick_device
 
-    config = require(ns, "bnb_config", BitsAndBytesConfig)
-    expect(config.load_in_4bit and not config.load_in_8bit,
-           "bnb_config does not load in 4-bit: set load_in_4bit=True (load_in_8bit is LLM.int8, not QLoRA).")
-    expect(config.bnb_4bit_quant_type == "nf4",
-           f"bnb_4bit_quant_type is {config.bnb_4bit_quant_type!r}: QLoRA uses \"nf4\" (normal-float 4, spaced for "
-           "normally distributed weights).")
-    expect(config.bnb_4bit_use_double_quant, "bnb_4bit_use_double_quant is off: QLoRA quantizes the quantization "
-                                             "constants too (bnb_4bit_use_double_quant=True).")
-    expected = compute_dtype(pick_device())
-    expect(config.bnb_4bit_compute_dtype == expected,
-           f"bnb_4bit_compute_dtype is {config.bnb_4bit_compute_dtype}: on this device the matmuls should run in "
-           f"{expected} (info.compute_dtype).")
+    expect_nf4_config(require(ns, "bnb_config", BitsAndBytesConfig), "bnb_config")
 
 
 def _grader_4bit_base():

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from grader import Part, expect, prerequisite, require
+from grader.expectations import expect_nf4_config
 
 NOTEBOOK = "03_exercise"
 part = Part("exercise")
@@ -549,7 +550,6 @@ def grader_loss(variant: str) -> float:
 def _quant_config(ns):
     from transformers import BitsAndBytesConfig
 
-    from helpers.device import compute_dtype, pick_device
 
     make = require(ns, "make_quantization_config", callable)
     eight, four = make(8), make(4)
@@ -557,16 +557,7 @@ def _quant_config(ns):
         expect(isinstance(config, BitsAndBytesConfig),
                f"make_quantization_config({bits}) returned {type(config).__name__}, not a BitsAndBytesConfig.")
     expect(eight.load_in_8bit and not eight.load_in_4bit, "make_quantization_config(8) does not set load_in_8bit=True.")
-    expect(four.load_in_4bit and not four.load_in_8bit, "make_quantization_config(4) does not set load_in_4bit=True.")
-    expect(four.bnb_4bit_quant_type == "nf4",
-           f"the 4-bit bnb_4bit_quant_type is {four.bnb_4bit_quant_type!r}: use \"nf4\", spaced for normally "
-           "distributed weights.")
-    expect(four.bnb_4bit_use_double_quant, "the 4-bit config has bnb_4bit_use_double_quant off: double quantization "
-                                           "also quantizes the per-block scales (about 0.4 bit per weight saved).")
-    expected = compute_dtype(pick_device())
-    expect(four.bnb_4bit_compute_dtype == expected,
-           f"bnb_4bit_compute_dtype is {four.bnb_4bit_compute_dtype}: on this device the 4-bit matmuls should run in "
-           f"{expected} (info.compute_dtype).")
+    expect_nf4_config(four, "make_quantization_config(4)")
     try:
         make(3)
     except ValueError:

@@ -21,7 +21,6 @@ import gc
 import math
 import os
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from helpers.challenge.memory_probe import MODES
+from helpers.challenge.memory_probe import MODES, prepare_for_mode
 from helpers.challenge.results import update_results
 from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score, to_messages
 from helpers.challenge.training import (
@@ -454,28 +453,8 @@ def prepare_for_training(
     Raises:
         ValueError: unknown ``mode``.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r}: use one of {MODES}.")
-    checkpointing_kwargs = {"use_reentrant": False}
-    if mode == "full":
-        model.requires_grad_(True)
-        if gradient_checkpointing:
-            model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing_kwargs)
-        return model
-    from peft import get_peft_model, prepare_model_for_kbit_training
-
-    if mode == "qlora":
-        with warnings.catch_warnings():  # peft calls the deprecated alias gradient_checkpointing_enable
-            warnings.filterwarnings("ignore", message=r".*gradient_checkpointing_enable.*deprecated.*")
-            model = prepare_model_for_kbit_training(
-                model, use_gradient_checkpointing=gradient_checkpointing,
-                gradient_checkpointing_kwargs=checkpointing_kwargs,
-            )
-    elif gradient_checkpointing:
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpointing_kwargs)
-    with warnings.catch_warnings():  # peft 0.21 reads the deprecated alias is_gradient_checkpointing
-        warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated.*")
-        return get_peft_model(model, lora_config or default_lora_config())
+    return prepare_for_mode(model, mode, lora_config or default_lora_config(),
+                            gradient_checkpointing=gradient_checkpointing)
 
 
 def evaluate_answers(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
-
-import logging
 
 import pytest
 from transformers.utils import logging as hf_logging

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from grader import grade_notebook, load_part, run_checks
 from grader.__main__ import main as grade_main

@@ -20,15 +20,14 @@ non-negative numbers, fractions (``exact_match``, ``valid_json``) lie between 0 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
+from helpers.jsonfile import describe, read_json, validate, write_json
 from helpers.memory import format_bytes
 from helpers.paths import RESULTS_PATH, shown_path
 
@@ -81,14 +80,7 @@ class ResultsFile(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
-def _validate(data: Any, where: str, again: str) -> ResultsFile:
-    try:
-        return ResultsFile.model_validate(data)
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "the top level"
-        raise ResultsError(f"The challenge results {where} do not fit the schema: {field}: {first['msg']} "
-                           f"(got {first.get('input')!r}). {again}") from None
+_AGAIN = "Re-run the results cell of 04 · LoRA challenge to rewrite it."
 
 
 def read_results(path: str | Path = DEFAULT_RESULTS) -> ResultsFile | None:
@@ -98,23 +90,8 @@ def read_results(path: str | Path = DEFAULT_RESULTS) -> ResultsFile | None:
         ResultsError: the file cannot be read, is not JSON, or does not fit :class:`ResultsFile`
             (the message names the first wrong field).
     """
-    where = shown_path(path)
-    again = "Re-run the results cell of 04 · LoRA challenge to rewrite it."
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ResultsError(f"The challenge results {where} could not be read ({type(err).__name__}). {again}") \
-            from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ResultsError(f"The challenge results {where} are not valid JSON "
-                           f"({err.msg}: line {err.lineno}, column {err.colno}). {again}") from None
-    if not isinstance(data, dict):
-        raise ResultsError(f"The challenge results {where} are not a JSON object. {again}")
-    return _validate(data, where, again)
+    return read_json(path, ResultsFile, what=describe(path, "The challenge results"), again=_AGAIN,
+                     error=ResultsError)
 
 
 def update_results(updates: Mapping[str, Any], path: str | Path = DEFAULT_RESULTS) -> dict[str, Any]:
@@ -130,17 +107,14 @@ def update_results(updates: Mapping[str, Any], path: str | Path = DEFAULT_RESULT
         ResultsError: the merged object does not fit :class:`ResultsFile` (e.g. a count typed as a
             string); the file is left as it was.
     """
-    target = Path(path)
     try:
-        current = read_results(target)
+        current = read_results(path)
     except ResultsError:
         current = None
     merged = _merge(current.as_json() if current else {}, updates)
-    results = _validate(merged, shown_path(target), "Write the values the notebook computed.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_text(json.dumps(results.as_json(), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    results = validate(merged, ResultsFile, what=describe(path, "The challenge results"),
+                       again="Write the values the notebook computed.", error=ResultsError)
+    write_json(results, path, exclude_unset=True)
     return results.as_json()
 
 

@@ -3,7 +3,7 @@
 Load it by path (Hub metrics such as ``evaluate.load("accuracy")`` do not load offline)::
 
     import evaluate
-    metric = evaluate.load("helpers/metrics/json_extraction/json_extraction.py")
+    metric = evaluate.load("helpers/challenge/metrics/json_extraction/json_extraction.py")
     metric.compute(predictions=['{"intent":"refund"}'], references=['{"intent":"refund"}'])
     # {'exact_match': 1.0, 'valid_json': 1.0, 'field_accuracy': {'intent': 1.0}}
 
@@ -15,6 +15,8 @@ import json
 
 import datasets
 import evaluate
+
+from helpers.challenge.task import parse_prediction as first_json_object  # one rule for "the first JSON object"
 
 _DESCRIPTION = """Exact match, valid-JSON rate and per-field accuracy of predicted JSON records.
 
@@ -39,22 +41,6 @@ Returns:
 Raises:
     ValueError: a reference is not a JSON object, or the references' keys differ.
 """
-
-
-def first_json_object(text):
-    """The first JSON object in ``text`` as a dict, or None (same rule as parse_prediction)."""
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    while start != -1:
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            pass
-        else:
-            if isinstance(value, dict):
-                return value
-        start = text.find("{", start + 1)
-    return None
 
 
 def _same(predicted, reference):
