@@ -216,7 +216,7 @@ def metric_path(name: str) -> str:
         name: module name, e.g. ``"json_extraction"``.
 
     Returns:
-        ``<repo>/helpers/metrics/<name>/<name>.py`` as a string.
+        ``<repo>/helpers/challenge/metrics/<name>/<name>.py`` as a string.
 
     Raises:
         FileNotFoundError: no such module; the message lists the available ones.
