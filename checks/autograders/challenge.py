@@ -24,6 +24,7 @@ import torch
 
 from grader import Part, expect, prerequisite, require
 from grader.expectations import expect_nf4_config
+from helpers.challenge.results import ResultsError, read_results
 from helpers.challenge.task import MAX_NEW_TOKENS
 from helpers.paths import CACHE_DIR
 
@@ -698,10 +699,10 @@ def _gain(ns):
     claim = ""
     results_path = ns.get("RESULTS_PATH")
     try:
-        claimed = json.loads(Path(results_path).read_text())["metrics"]["lora"]["exact_match"]
+        claimed = read_results(results_path).metrics["lora"].exact_match
         if isinstance(claimed, int | float) and claimed - scores["exact_match"] > 0.2:
             claim = f" (results.json claims {_pct(claimed)}, which the saved adapter does not deliver)"
-    except (TypeError, OSError, ValueError, KeyError):
+    except (TypeError, OSError, ValueError, KeyError, AttributeError):
         pass
     expect(scores["exact_match"] >= base + MIN_GAIN,
            f"on the 100 test tickets the saved adapter scores {_pct(scores['exact_match'])} exact match, the base "
@@ -751,9 +752,10 @@ def _results(ns):
     path = require(ns, "RESULTS_PATH")
     expect(isinstance(path, str | os.PathLike) and Path(path).is_file(), f"there is no results file at {path}.")
     try:
-        data = json.loads(Path(path).read_text())
-    except ValueError as err:
-        expect(False, f"{Path(path).name} is not valid JSON: {err}.")
+        results = read_results(path)
+    except ResultsError as err:
+        expect(False, str(err))
+    data = results.as_json()
     for key in ("base_model", "epochs", "trainable_params", "total_params", "metrics", "peak_memory_bytes",
                 "train_seconds", "checkpoint_bytes"):
         expect(key in data, f"{Path(path).name} has no '{key}'.")
@@ -883,8 +885,8 @@ def _full(ns):
             value = str(comparison.loc[row, strategy])
             expect(value != "not measured", f"comparison['{strategy}']['{row}'] is not measured: run the "
                                             f"{strategy} training and write its results.")
-    data = json.loads(Path(require(ns, "RESULTS_PATH")).read_text())
-    sizes = data.get("checkpoint_bytes") or {}
+    results = read_results(require(ns, "RESULTS_PATH"))
+    sizes = results.checkpoint_bytes if results else {}
     measured = isinstance(sizes.get("full"), int) and isinstance(sizes.get("lora"), int)
     expect(measured and sizes["full"] > 20 * sizes["lora"],
            f"checkpoint_bytes {sizes}: a full checkpoint holds all 135 M weights, an adapter a few MB.")

@@ -21,17 +21,16 @@ def _grader_module():
 
 
 @pytest.mark.slow
-def test_the_committed_base_score_is_current_and_recomputes_to_the_same_value():
-    """The grader reads the base model's test score from a committed file: prove it is not a typed number."""
+def test_the_cached_base_score_is_computed_under_build_and_recomputes_to_the_same_value():
+    """The grader caches the base model's test score under build/cache (never in the source tree): a computed value."""
+    from helpers.paths import BUILD_DIR
+
     grader = _grader_module()
-    stored = grader._stored_base_scores()
-    key = grader._base_cache_key()
-    assert key in stored, (
-        "no stored score for this machine's key (model files, test tickets, settings or the CPU's bf16 support "
-        "changed): run `make grade` on the solution (or this test) to add it to "
-        "checks/autograders/challenge_base_score.json, and commit it")
-    assert stored[key] == pytest.approx(grader.compute_base_test_score(), abs=1e-9)
-    assert stored[key] <= 0.05  # the task is new to the base model: that is why we fine-tune
+    assert grader.BASE_SCORE_CACHE.is_relative_to(BUILD_DIR)
+    score = grader._base_test_score()  # read from the cache, or computed now and cached
+    assert grader._stored_base_scores()[grader._base_cache_key()] == score
+    assert score == pytest.approx(grader.compute_base_test_score(), abs=1e-9)
+    assert score <= 0.05  # the task is new to the base model: that is why we fine-tune
 
 
 def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
