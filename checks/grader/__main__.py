@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in reports:
         print(f"{Path(r.notebook).name:<48}{r.score:>5}/{r.total:<3}")
     print(f"{'total':<48}{fresh.score:>5}/{fresh.total:<3}")
-    kept = [r for r in _previous_reports(args.json) if r.part not in {r.part for r in reports}]
+    graded_parts = {r.part for r in reports}
+    kept = [r for r in _previous_reports(args.json) if r.part not in graded_parts]
     path = write_report(GradeBook.of(kept + reports), args.json)
     earlier = f" (kept the earlier results of: {', '.join(sorted(r.part for r in kept))})" if kept else ""
     print(f"report written to {shown_path(path)}{earlier}")
