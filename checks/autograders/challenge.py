@@ -56,9 +56,11 @@ BASE_SCORE_CACHE = CACHE_DIR / "challenge_base_score.json"
 (checks/tests/test_challenge_grader.py recomputes it and compares). Under build/, never in the source tree."""
 NEW_MESSAGES = (
     "my phone from order ZT-31415 stopped charging after two days, I need a replacement today",
-    "Could you change the delivery address for order MB-27182? I moved last week.",
+    "Could you change the delivery address for the tablet in order MB-27182? I moved last week.",
     "do you sell a monitor with usb-c?",
 )
+"""Messages the learner never saw. Each names one of the task's products, as every ticket does: a message without
+one asks the model for a product it cannot know (an AVX-512 BF16 run answered "delivery_status")."""
 
 
 # --------------------------------------------------------------------------- the grader's own tools
