@@ -112,11 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         results.append((phase, result))
 
     print()
-    print(f"{'notebook':<44}{'phase':<16}{'wall time':>10}{'target':>9}{'time box':>10}  status")
+    print(f"{'notebook':<46}{'phase':<16}{'wall time':>10}{'target':>9}{'time box':>10}  status")
     for phase, r in results:
         within = "ok" if r.seconds <= phase.run_target_s else "SLOW"
         status = "FAILED" if r.error else within
-        print(f"{r.notebook.name:<44}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
+        print(f"{r.notebook.name:<46}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
               f"{_fmt_minutes(phase.budget_s):>10}  {status}")
     print(f"\nExecuted notebooks and HTML in {shown_path(args.out)}/")
     return 1 if any(r.error for _, r in results) else 0
