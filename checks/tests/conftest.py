@@ -43,12 +43,18 @@ def graded_variants():
     """
     from grader import grade_variants
 
-    cache: dict[str, dict] = {}
+    cache: dict[str, dict | RuntimeError] = {}
 
     def get(part: str) -> dict:
         if part not in cache:
             sources = {path.stem: path.read_text() for path in variant_files(part)}
-            cache[part] = grade_variants(part_notebook("solutions", part), sources, part, timeout=GRADING_TIMEOUT_S)
+            try:
+                cache[part] = grade_variants(part_notebook("solutions", part), sources, part,
+                                             timeout=GRADING_TIMEOUT_S)
+            except RuntimeError as err:  # every later test of the part fails at once, without another run
+                cache[part] = err
+        if isinstance(cache[part], RuntimeError):
+            raise cache[part]
         return cache[part]
 
     return get

@@ -6,7 +6,7 @@ from pathlib import Path
 CHECK = "ADAPTER_DIR holds the trained LoRA adapter, not a full model"
 MESSAGE = "holds full model weights"
 
-ADAPTER_DIR = Path(tempfile.mkdtemp(prefix="full-model-"))
 _merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32),
                                     ADAPTER_DIR).merge_and_unload()
+ADAPTER_DIR = Path(tempfile.mkdtemp(prefix="full-model-"))
 _merged.save_pretrained(ADAPTER_DIR)
