@@ -4,7 +4,7 @@ The workshop's three data files go through here: the Exercise's quantization mea
 (:mod:`helpers.quantization`), the challenge's ``results.json`` (:mod:`helpers.challenge.results`) and the
 grade report (:mod:`helpers.grade_report`)::
 
-    results = read_json(path, ResultsFile, what="The challenge results", again="Re-run ...", error=ResultsError)
+    results = read_json(path, ResultsFile, what="The challenge results file", again="Re-run ...", error=ResultsError)
     write_json(results, path)
 """
 
@@ -34,7 +34,7 @@ def validate(data: object, schema: type[Model], *, what: str, again: str, error:
     """``data`` as a ``schema`` instance.
 
     Raises:
-        error: ``data`` does not fit ``schema``; the message is ``"{what} do(es) not fit the schema: {field}: ...
+        error: ``data`` does not fit ``schema``; the message is ``"{what} does not fit the schema: {field}: ...
             {again}"``.
     """
     try:

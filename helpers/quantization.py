@@ -74,7 +74,7 @@ def save_measurements(variants: Mapping[str, Mapping[str, Any]], path: str | Pat
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         raise MeasurementsError(f"unknown variant(s) {unknown}: use {VARIANTS}.")
-    data = validate({"variants": variants, "device": device}, Measurements, what="The measurements",
+    data = validate({"variants": variants, "device": device}, Measurements, what="This set of measurements",
                     again="Measure them with your measure_variant.", error=MeasurementsError)
     return write_json(data, path)
 
@@ -85,7 +85,7 @@ def load_measurements(path: str | Path = MEASUREMENTS_PATH) -> Measurements:
     Raises:
         MeasurementsError: no file yet (run 03 · Exercise, Task 5) or a file that does not fit the schema.
     """
-    measurements = read_json(path, Measurements, what=describe(path, "The quantization measurements"),
+    measurements = read_json(path, Measurements, what=describe(path, "The quantization measurements file"),
                              again="Run 03 · Exercise, Task 5 again.", error=MeasurementsError)
     if measurements is None:
         raise MeasurementsError("no quantization measurements yet: run 03 · Exercise, Task 5 first.")

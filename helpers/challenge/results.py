@@ -90,7 +90,7 @@ def read_results(path: str | Path = DEFAULT_RESULTS) -> ResultsFile | None:
         ResultsError: the file cannot be read, is not JSON, or does not fit :class:`ResultsFile`
             (the message names the first wrong field).
     """
-    return read_json(path, ResultsFile, what=describe(path, "The challenge results"), again=_AGAIN,
+    return read_json(path, ResultsFile, what=describe(path, "The challenge results file"), again=_AGAIN,
                      error=ResultsError)
 
 
@@ -112,7 +112,7 @@ def update_results(updates: Mapping[str, Any], path: str | Path = DEFAULT_RESULT
     except ResultsError:
         current = None
     merged = _merge(current.as_json() if current else {}, updates)
-    results = validate(merged, ResultsFile, what=describe(path, "The challenge results"),
+    results = validate(merged, ResultsFile, what=describe(path, "The challenge results file"),
                        again="Write the values the notebook computed.", error=ResultsError)
     write_json(results, path, exclude_unset=True)
     return results.as_json()
