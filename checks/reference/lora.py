@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from helpers.challenge.memory_probe import MODES, prepare_for_mode
+from helpers.challenge.memory_probe import MODES, _prepare_for_mode
 from helpers.challenge.results import update_results
 from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score, to_messages
 from helpers.challenge.training import (
@@ -453,7 +453,7 @@ def prepare_for_training(
     Raises:
         ValueError: unknown ``mode``.
     """
-    return prepare_for_mode(model, mode, lora_config or default_lora_config(),
+    return _prepare_for_mode(model, mode, lora_config or default_lora_config(),
                             gradient_checkpointing=gradient_checkpointing)
 
 

@@ -71,9 +71,11 @@ BATCH_FILE, LORA_DIR, QUANTIZATION_FILE = "batch.pt", "lora", "quantization_conf
 (``save_pretrained``) and the ``BitsAndBytesConfig`` (``to_json_file``)."""
 
 
-def prepare_for_mode(model: PreTrainedModel, mode: str, lora_config: LoraConfig | None, *,
+def _prepare_for_mode(model: PreTrainedModel, mode: str, lora_config: LoraConfig | None, *,
                      gradient_checkpointing: bool = False) -> PreTrainedModel:
-    """Make ``model`` trainable the ``mode`` way (what the challenge teaches, done here for the probe's children).
+    """Make ``model`` trainable the ``mode`` way, for the probe's children (and the grader's reference solution).
+
+    Not for notebooks: the challenge has the learner write ``get_peft_model`` and ``prepare_model_for_kbit_training``.
 
     * ``"lora"``: ``get_peft_model(model, lora_config)``: the base frozen, adapters trainable.
     * ``"qlora"``: ``prepare_model_for_kbit_training`` (norms and embeddings to fp32, base frozen), then the
@@ -133,7 +135,7 @@ def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpo
     from peft import LoraConfig
 
     lora_config = LoraConfig.from_pretrained(str(spec / LORA_DIR)) if mode != "full" else None
-    model = prepare_for_mode(model, mode, lora_config, gradient_checkpointing=gradient_checkpointing)
+    model = _prepare_for_mode(model, mode, lora_config, gradient_checkpointing=gradient_checkpointing)
     set_cpu_4bit_repacking(model, False)
     return model
 
