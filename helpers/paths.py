@@ -11,10 +11,17 @@ builds a repository path of its own::
       build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
       build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
       build/backups/                    BACKUPS_DIR     (learner notebooks ``make student`` replaced)
+
+Outside the repository, one folder per user (``WORKSHOP_CACHE_DIR`` moves it)::
+
+    ~/.cache/transformers-workshop/
+      hub/                              HUB_CACHE_DIR   (a Hugging Face hub cache: ``models--org--name/...``)
+      staging/                          STAGING_DIR     (``make models``'s half-built folders and locks)
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO_ROOT: Path = Path(__file__).resolve().parents[1]
@@ -51,6 +58,26 @@ CACHE_DIR: Path = BUILD_DIR / "cache"
 """Values the grader computes once per machine and reuses (e.g. the base model's test score)."""
 BACKUPS_DIR: Path = BUILD_DIR / "backups"
 """Where ``make student`` keeps a learner notebook it replaced."""
+
+WORKSHOP_CACHE_ENV_VAR = "WORKSHOP_CACHE_DIR"
+"""Environment variable that moves :data:`WORKSHOP_CACHE` (read once, when :mod:`helpers` is imported)."""
+
+
+def _workshop_cache() -> Path:
+    if os.environ.get(WORKSHOP_CACHE_ENV_VAR):
+        return Path(os.environ[WORKSHOP_CACHE_ENV_VAR]).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser().resolve() / "transformers-workshop"
+
+
+WORKSHOP_CACHE: Path = _workshop_cache()
+"""The workshop's own cache: ``$WORKSHOP_CACHE_DIR``, else ``$XDG_CACHE_HOME/transformers-workshop``
+(``~/.cache/transformers-workshop``). A learner's own Hugging Face cache is never touched."""
+HUB_CACHE_DIR: Path = WORKSHOP_CACHE / "hub"
+"""A standard Hugging Face hub cache (``models--org--name/{blobs,refs,snapshots}``) that ``make models`` fills;
+offline, ``import helpers`` points ``HF_HUB_CACHE`` here."""
+STAGING_DIR: Path = WORKSHOP_CACHE / "staging"
+"""Where ``make models`` builds a model's files before moving them into :data:`HUB_CACHE_DIR`."""
 
 
 def shown_path(path: str | Path) -> str:

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-import helpers  # noqa: F401  (first: offline mode before any Hugging Face import)
+import helpers  # noqa: F401  (first: the offline cache and HF_HUB_OFFLINE before any Hugging Face import)
 from helpers.challenge.task import JSON_SEPARATORS, MAX_NEW_TOKENS, parse_prediction, to_messages
 
 BASE_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -27,13 +27,10 @@ def load_model(adapter_dir: Path):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from helpers.models import resolve_model
-
-    path = resolve_model(BASE_MODEL)  # the offline copy (with WORKSHOP_MODELS=hub: the Hub download)
     ### BEGIN SOLUTION
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(BASE_MODEL)
     tokenizer.padding_side = "left"  # a batch of prompts is continued from its last position
-    base = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
+    base = AutoModelForCausalLM.from_pretrained(BASE_MODEL, dtype=torch.float32)
     model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
     return model, tokenizer
     ### END SOLUTION

@@ -86,9 +86,9 @@ def _reference():
 
 @functools.cache
 def _model_path() -> str:
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    return resolve_model(CHAT_MODEL_ID, verbose=False)
+    return CHAT_MODEL_ID
 
 
 @functools.cache
@@ -153,15 +153,11 @@ def _base_cache_key() -> str:
     import hashlib
 
     from helpers.challenge.task import split_path
-    from helpers.models import MANIFEST_NAME
+    from helpers.models import CHAT_MODEL_ID, local_revision
 
     digest = hashlib.sha256()
-    for path in [*sorted(Path(_model_path()).glob("*.json")), split_path("test")]:
-        content = path.read_bytes()
-        if path.name == MANIFEST_NAME:  # its "created" time differs on every machine: drop it
-            content = json.dumps({k: v for k, v in json.loads(content).items() if k != "created"},
-                                 sort_keys=True).encode()
-        digest.update(path.name.encode() + content)
+    digest.update(f"{CHAT_MODEL_ID}@{local_revision(CHAT_MODEL_ID)}".encode())  # the snapshot names its files
+    digest.update(split_path("test").read_bytes())
     from helpers.device import mixed_precision, pick_device
 
     precision = mixed_precision(pick_device())  # generation runs under bf16 autocast where it says "bf16"
@@ -663,7 +659,7 @@ def _adapter(ns):
 
 
 @part.check(RELOAD_CHECK, task=T5,
-            hint="reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=...), "
+            hint="reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=...), "
                  "ADAPTER_DIR): a new base model, the adapter loaded from disk.")
 def _reload(ns):
     from peft import PeftModel
@@ -853,7 +849,7 @@ def _qlora(ns):
 
 
 @part.check(FULL_TRAINER_CHECK, task=B2,
-            hint="full_model = AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32) (no adapters); "
+            hint="full_model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=torch.float32) (no adapters); "
                  "full_args = dataclasses.replace(args, learning_rate=1e-4, num_train_epochs=1, output_dir=...).")
 def _full_trainer(ns):
     from peft import PeftModel

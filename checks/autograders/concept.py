@@ -39,18 +39,16 @@ TEXT_TO_COUNT = "In 2025, tokenizers still split unbelievably long words."
 def _tokenizer(model_id: str):
     from transformers import AutoTokenizer
 
-    from helpers.models import resolve_model
-
-    return AutoTokenizer.from_pretrained(resolve_model(model_id, verbose=False))
+    return AutoTokenizer.from_pretrained(model_id)
 
 
 @functools.cache
 def _chat_config():
     from transformers import AutoConfig
 
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    return AutoConfig.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    return AutoConfig.from_pretrained(CHAT_MODEL_ID)
 
 
 # --------------------------------------------------------------------------- Self-check 1

@@ -50,9 +50,9 @@ def grader_model() -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from helpers.device import pick_device, pick_dtype
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    path = CHAT_MODEL_ID
     device = pick_device()
     model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(device)).to(device).eval()
     tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
@@ -101,11 +101,11 @@ def no_pad_model_dir() -> str:
     """A tiny random Llama with SmolLM2's tokenizer minus its pad token (tests the pad-token fallback)."""
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
     folder = tempfile.mkdtemp(prefix="workshop-no-pad-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
     tokenizer.pad_token = None
     tokenizer.save_pretrained(folder)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
@@ -221,7 +221,7 @@ def _load(ns: dict[str, Any], which: str = "chat") -> tuple[Any, Any]:
 
 
 @part.check("load_generator returns a causal LM with its LM head, and its tokenizer", task=T1,
-            hint="Use AutoModelForCausalLM (not AutoModel) and AutoTokenizer on resolve_model(model_name); "
+            hint="Use AutoModelForCausalLM (not AutoModel) and AutoTokenizer on model_name; "
                  "return them in the order (model, tokenizer).")
 def _lm_head(ns):
     from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase
@@ -518,11 +518,11 @@ def grader_variant(variant: str):
 
     from helpers.device import compute_dtype, pick_device
     from helpers.env import progress_bars_off, silence_bitsandbytes
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
     silence_bitsandbytes()
     device = pick_device()
-    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    path = CHAT_MODEL_ID
     configs = {"int8": BitsAndBytesConfig(load_in_8bit=True),
                "nf4": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                                          bnb_4bit_compute_dtype=compute_dtype(device))}

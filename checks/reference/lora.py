@@ -41,7 +41,7 @@ from helpers.challenge.training import (
 from helpers.device import DEFAULT_SEED, compute_dtype, mixed_precision, pick_device, pick_dtype, seed_everything
 from helpers.env import progress_bars_off
 from helpers.memory import peak_memory
-from helpers.models import CHAT_MODEL_ID, resolve_model
+from helpers.models import CHAT_MODEL_ID
 from helpers.paths import ADAPTER_DIR, FULL_MODEL_DIR, QLORA_ADAPTER_DIR, RESULTS_PATH, shown_path
 
 if TYPE_CHECKING:
@@ -403,7 +403,7 @@ def load_base_model(
     if mode not in MODES:
         raise ValueError(f"mode={mode!r}: use one of {MODES}.")
     target = torch.device(device) if device is not None else pick_device()
-    path = model_path or resolve_model(CHAT_MODEL_ID, verbose=False)
+    path = model_path or CHAT_MODEL_ID
     with progress_bars_off():
         if mode == "qlora":
             from transformers import BitsAndBytesConfig
@@ -583,7 +583,7 @@ def train(
     say = print if (verbose and main) else (lambda *a, **k: None)
     seed_everything(DEFAULT_SEED)
 
-    path = model_path or resolve_model(CHAT_MODEL_ID, verbose=False)
+    path = model_path or CHAT_MODEL_ID
     tokenizer = AutoTokenizer.from_pretrained(path)
     data = build_splits(tokenizer, ("train",), limit=limit)
     loss_limit = eval_limit if loss_eval_limit is None else loss_eval_limit
@@ -591,7 +591,7 @@ def train(
     raw_validation = _first(load_splits(("validation",))["validation"], eval_limit)
 
     model = load_base_model(path, mode=strategy, device=device)
-    results: dict[str, Any] = {"base_model": _model_id(path), "metrics": {}}
+    results: dict[str, Any] = {"base_model": str(path), "metrics": {}}
     if evaluate_base:
         started = time.perf_counter()
         results["metrics"]["base"] = evaluate_answers(model, tokenizer, raw_validation, max_new_tokens=max_new_tokens)
@@ -640,14 +640,6 @@ def train(
         state.wait_for_everyone()
     results["log_history"] = list(trainer.state.log_history)
     return results
-
-
-def _model_id(path: str) -> str:
-    try:
-        return CHAT_MODEL_ID if Path(path).resolve() == Path(resolve_model(CHAT_MODEL_ID, verbose=False)).resolve() \
-            else str(path)
-    except Exception:  # resolution problems must not break a finished run
-        return str(path)
 
 
 # --------------------------------------------------------------------------- CLI

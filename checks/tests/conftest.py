@@ -65,9 +65,9 @@ def tokenizer():
     """SmolLM2's tokenizer, as the workshop's offline copy ships it (pad = EOS = <|im_end|>, right padding)."""
     from transformers import AutoTokenizer
 
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    return AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    return AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
 
 
 @pytest.fixture(scope="session")

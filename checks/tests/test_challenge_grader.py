@@ -9,7 +9,7 @@ import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from grader import load_part
 from helpers.challenge import training as lt
 from helpers.device import cpu_bf16_native
-from helpers.models import CHAT_MODEL_ID, resolve_model
+from helpers.models import CHAT_MODEL_ID
 from reference import lora as ref
 
 
@@ -43,7 +43,7 @@ def _grads_after_an_eval_pass(repacking_off: bool) -> dict[str, float]:
                                      gradient_checkpointing=False)
     if repacking_off:
         assert lt.set_cpu_4bit_repacking(model, False) == 30 * 7  # every 4-bit linear layer of the 30 blocks
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
     rows = load_splits(("train",))["train"]
     batch = ref.data_collator(tokenizer)([ref.tokenize_example(rows[i], tokenizer) for i in range(2)])
     model.eval()

@@ -192,9 +192,9 @@ def test_training_examples_are_short():
     """Full training examples (chat template with the answer) stay under 110 SmolLM2 tokens."""
     from transformers import AutoTokenizer
 
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False))
+    tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
     assert len(tokenizer(task.SYSTEM_PROMPT).input_ids) < 40
     lengths = [len(tokenizer.apply_chat_template(task.to_messages(r["message"], r), tokenize=True))
                for r in task.load_splits()["train"]]

@@ -190,9 +190,9 @@ def test_answer_tickets_with_an_untrained_adapter(tmp_path, lora_config):
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    model = AutoModelForCausalLM.from_pretrained(resolve_model(CHAT_MODEL_ID, verbose=False), dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=torch.float32)
     get_peft_model(model, lora_config).save_pretrained(tmp_path)
     messages = ["Where is my order AB-12345? The laptop is late.", "Cancel the headphones order please"]
     done = _answer_tickets("--adapter", str(tmp_path), stdin="\n".join(messages) + "\n")

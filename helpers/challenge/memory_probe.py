@@ -119,9 +119,9 @@ def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpo
     from transformers import AutoModelForCausalLM
 
     from helpers.env import progress_bars_off
-    from helpers.models import CHAT_MODEL_ID, resolve_model
+    from helpers.models import CHAT_MODEL_ID
 
-    path = resolve_model(CHAT_MODEL_ID, verbose=False)
+    path = CHAT_MODEL_ID
     kwargs: dict[str, Any] = {"dtype": torch.float32}
     if mode == "qlora":
         from transformers import BitsAndBytesConfig

@@ -8,11 +8,10 @@ MESSAGE = "but helpers.setup() chose"
 
 
 def load_generator(model_name):
-    path = resolve_model(model_name)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(path)
+    model = AutoModelForCausalLM.from_pretrained(model_name)
     model.eval()
     return model, tokenizer

@@ -5,9 +5,8 @@ MESSAGE = "left tokenizer.pad_token as None"
 
 
 def load_generator(model_name):
-    path = resolve_model(model_name)
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(model_name)
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=info.dtype).to(info.device)
+    model = AutoModelForCausalLM.from_pretrained(model_name, dtype=info.dtype).to(info.device)
     model.eval()
     return model, tokenizer

@@ -8,5 +8,5 @@ _solution_load_variant = load_variant
 
 def load_variant(variant):
     if variant == "int8":
-        return AutoModelForCausalLM.from_pretrained(resolve_model(CHAT_MODEL_ID), dtype=torch.float16).eval()
+        return AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=torch.float16).eval()
     return _solution_load_variant(variant)
