@@ -200,6 +200,9 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
         verbose: print :meth:`DeviceInfo.summary`.
         quiet: silence harmless library noise (see :func:`helpers.env.quiet_libraries`).
 
+    In IPython it also installs :func:`helpers.versions.install_exception_hook`, and it prints
+    :func:`helpers.versions.drift_note` when the installed libraries differ from the pins.
+
     Returns:
         The :class:`DeviceInfo` to use in ``from_pretrained(..., dtype=info.dtype)``
         and ``model.to(info.device)``.
@@ -210,6 +213,9 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
         from helpers.env import quiet_libraries
 
         quiet_libraries()
+    from helpers.versions import drift_note, install_exception_hook
+
+    install_exception_hook()  # a removed keyword or an uncached model id ends with the fix, in one line
     info = DeviceInfo(
         device=device,
         dtype=pick_dtype(device),
@@ -220,4 +226,7 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
     )
     if verbose:
         print(info.summary())
+        note = drift_note()
+        if note:
+            print(note)
     return info

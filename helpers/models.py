@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Literal
 
 from helpers import env
-from helpers.paths import HUB_CACHE_DIR, STAGING_DIR
+from helpers.paths import HUB_CACHE_DIR, STAGING_DIR, WORKSHOP_CACHE
 
 MANIFEST_NAME = "workshop-manifest.json"
 """Written last into an offline snapshot: where it came from and every file's size (see :func:`is_prepared`)."""
@@ -372,6 +372,14 @@ def _download_from_hub(entry: CatalogEntry) -> Path:
         ) from err
 
 
+def _remove_old_layout(entry: CatalogEntry) -> None:
+    """Delete the plain folder (``<workshop cache>/org--name``) that workshop versions before the hub cache wrote."""
+    old = WORKSHOP_CACHE / entry.model_id.replace("/", "--")
+    if (old / MANIFEST_NAME).is_file():
+        shutil.rmtree(old, ignore_errors=True)
+        Path(f"{old}.lock").unlink(missing_ok=True)
+
+
 def prepare_all(verbose: bool = True) -> dict[str, float]:
     """Make every catalog model loadable by its Hub id: the offline cache, or (hub mode) a download.
 
@@ -383,6 +391,7 @@ def prepare_all(verbose: bool = True) -> dict[str, float]:
     """
     timings = {}
     for entry in CATALOG.values():
+        _remove_old_layout(entry)
         started = time.perf_counter()
         path = _download_from_hub(entry) if env.model_source() == "hub" else prepare(entry, verbose=verbose)
         timings[entry.model_id] = time.perf_counter() - started

@@ -64,6 +64,11 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
     definition = load_part(part)
     results = run_checks(definition, _notebook_namespace(), task)
     title = f"Checks for {part}" + (f" ({task})" if task else "")
+    note = None
+    if not all(r.passed for r in results):  # a failure may be the library's, not the learner's: say so
+        from helpers.versions import drift_note
+
+        note = drift_note()
     try:
         from IPython import get_ipython
         from IPython.display import display
@@ -72,8 +77,8 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
     except ImportError:
         in_kernel = False
     if in_kernel:
-        bundle = {"text/html": results_html(results, title), "text/plain": format_results(results, title)}
+        bundle = {"text/html": results_html(results, title, note), "text/plain": format_results(results, title, note)}
         display(bundle, raw=True)
     else:
-        print(format_results(results, title))
+        print(format_results(results, title, note))
     return None if in_kernel else results

@@ -10,8 +10,8 @@ from grader.registry import CheckResult
 PASS, FAIL = "PASS", "FAIL"
 
 
-def format_results(results: Sequence[CheckResult], title: str = "") -> str:
-    """Fixed-width table: status, check name, and for failures the message and hint."""
+def format_results(results: Sequence[CheckResult], title: str = "", note: str | None = None) -> str:
+    """Fixed-width table: status, check name, and for failures the message and hint; ``note`` goes under it."""
     lines = [title] if title else []
     for r in results:
         lines.append(f"  [{PASS if r.passed else FAIL}] {r.name}")
@@ -21,11 +21,13 @@ def format_results(results: Sequence[CheckResult], title: str = "") -> str:
     score = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
     lines.append(f"  score: {score}/{total}")
+    if note:
+        lines.append(f"  note: {note}")
     return "\n".join(lines)
 
 
-def results_html(results: Sequence[CheckResult], title: str = "") -> str:
-    """HTML table of the results with green/red rows, for ``IPython.display.HTML``."""
+def results_html(results: Sequence[CheckResult], title: str = "", note: str | None = None) -> str:
+    """HTML table of the results with green/red rows, for ``IPython.display.HTML``; ``note`` goes under it."""
     rows = []
     for r in results:
         colour = "#e6f4ea" if r.passed else "#fce8e6"
@@ -43,5 +45,6 @@ def results_html(results: Sequence[CheckResult], title: str = "") -> str:
     return (
         f"<div>{head}score {score}/{total}<table>"
         "<tr><th></th><th>check</th><th style='text-align:left'>feedback</th></tr>"
-        + "".join(rows) + "</table></div>"
+        + "".join(rows) + "</table>"
+        + (f"<p><b>Note:</b> {html.escape(note)}</p>" if note else "") + "</div>"
     )

@@ -47,9 +47,17 @@ def test_hub_mode_leaves_the_hub_client_online():
     assert out == "False"
 
 
+def test_import_helpers_points_the_hub_client_at_the_workshop_cache():
+    from helpers.paths import HUB_CACHE_DIR
+
+    out = _run("import helpers, huggingface_hub.constants as c; print(c.HF_HUB_CACHE)",
+               WORKSHOP_CACHE_DIR=str(HUB_CACHE_DIR.parent))
+    assert out == str(HUB_CACHE_DIR)
+
+
 def test_importing_transformers_first_warns():
     code = (
-        "import warnings, huggingface_hub\n"
+        "import warnings, transformers\n"
         "with warnings.catch_warnings(record=True) as w:\n"
         "    warnings.simplefilter('always')\n"
         "    import helpers\n"

@@ -1,0 +1,144 @@
+"""Version drift: which libraries differ from the workshop's pins, and what a removed spelling is called today.
+
+Most "it worked yesterday" errors in a Hugging Face course are a library newer or older than the one the notebook
+was written for: a keyword removed in transformers 5 (``torch_dtype=``, ``evaluation_strategy=``), or a package
+installed outside ``make setup``. :func:`helpers.device.setup` installs :func:`install_exception_hook`, so such an
+error ends with one line that names the fix and the installed and pinned versions; ``check()`` tables add
+:func:`drift_note` when a check fails while versions differ.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from functools import cache
+
+from helpers.paths import REPO_ROOT
+
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+"""The pins: ``name==version`` lines (see the Makefile's ``setup``)."""
+
+KEY_PACKAGES = ("torch", "transformers", "peft", "datasets", "accelerate", "huggingface_hub", "bitsandbytes",
+                "tokenizers", "evaluate")
+"""The libraries whose version changes what a notebook's code may write."""
+
+RENAMED_KEYWORDS: dict[str, tuple[str, str]] = {
+    "torch_dtype": ("transformers", "write `dtype=` (`torch_dtype=` is deprecated since transformers 5)"),
+    "evaluation_strategy": ("transformers", "write `eval_strategy=` in TrainingArguments (removed in transformers 5)"),
+    "tokenizer": ("transformers", "pass the tokenizer to Trainer as `processing_class=` (renamed in transformers 5)"),
+    "load_in_8bit": ("transformers", "write `quantization_config=BitsAndBytesConfig(load_in_8bit=True)` "
+                                     "(the shortcut keyword was removed in transformers 5)"),
+    "load_in_4bit": ("transformers", "write `quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...)` "
+                                     "(the shortcut keyword was removed in transformers 5)"),
+    "use_auth_token": ("huggingface_hub", "write `token=` (`use_auth_token=` was removed)"),
+    "warmup_ratio": ("transformers", "write `warmup_steps=0.1` (a float below 1 is a ratio in transformers 5)"),
+    "use_flash_attention_2": ("transformers",
+                              "write `attn_implementation=\"flash_attention_2\"` (removed in transformers 5)"),
+    "no_cuda": ("transformers", "write `use_cpu=True` (`no_cuda=` was removed in transformers 5)"),
+}
+"""Removed keyword -> (library, the one-line fix). Source: ``../shared/notes`` (transformers 5 field diff against
+4.40) and the transformers 5 migration guide."""
+
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+@cache
+def pinned_versions() -> dict[str, str]:
+    """``{normalised name: version}`` from ``requirements.txt`` (names lower-case, ``-`` and ``.`` as ``_``)."""
+    pins = {}
+    for line in REQUIREMENTS.read_text().splitlines():
+        name, sep, version = line.split("#")[0].strip().partition("==")
+        if sep:
+            pins[_normalise(name)] = version.strip()
+    return pins
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def installed_version(name: str) -> str | None:
+    """The installed version of a distribution, or ``None`` when it is not installed."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def version_drift(packages: tuple[str, ...] = KEY_PACKAGES) -> list[tuple[str, str | None, str]]:
+    """``(name, installed, pinned)`` for each of ``packages`` whose installed version is not its pin.
+
+    A local build tag counts as the pin (``2.13.0+cpu`` is ``2.13.0``). Packages without a pin are skipped.
+    """
+    pins = pinned_versions()
+    drift = []
+    for name in packages:
+        pinned = pins.get(_normalise(name))
+        if pinned is None:
+            continue
+        installed = installed_version(name)
+        if installed is None or installed.split("+")[0] != pinned:
+            drift.append((name, installed, pinned))
+    return drift
+
+
+def drift_note(packages: tuple[str, ...] = KEY_PACKAGES) -> str | None:
+    """One line naming the libraries that differ from the pins and the fix, or ``None`` when none differs."""
+    drift = version_drift(packages)
+    if not drift:
+        return None
+    listed = ", ".join(f"{name} {installed or 'missing'} (pinned {pinned})" for name, installed, pinned in drift)
+    return (f"Installed versions differ from the workshop's pins: {listed}. A failure may come from that: run "
+            "`make setup` and restart the kernel with the *Python (transformers-workshop)* kernel.")
+
+
+def diagnose(error: BaseException) -> str | None:
+    """A one-line diagnosis of ``error`` when it is a known version or set-up problem, else ``None``.
+
+    Knows: a removed keyword (``TypeError: ... unexpected keyword argument 'torch_dtype'``, see
+    :data:`RENAMED_KEYWORDS`), and, offline, a model id that is not in the workshop's cache (``OSError``).
+    Any other error gets the drift note when versions differ from the pins.
+    """
+    from helpers import env
+
+    match = _UNEXPECTED.search(str(error)) if isinstance(error, TypeError) else None
+    if match and match.group(1) in RENAMED_KEYWORDS:
+        library, fix = RENAMED_KEYWORDS[match.group(1)]
+        installed = installed_version(library) or "not installed"
+        pinned = pinned_versions().get(_normalise(library), "not pinned")
+        return f"`{match.group(1)}=`: {fix}. Installed: {library} {installed} (pinned {pinned})."
+    if isinstance(error, OSError) and "couldn't connect to 'https://huggingface.co'" in str(error) \
+            and env.model_source() == "offline":
+        from helpers.models import CATALOG
+
+        return ("Offline mode: that model is not in the workshop's cache, which holds "
+                f"{' and '.join(CATALOG)}. Use one of those ids (or a local folder); if they fail too, run "
+                "`make models`. Other models need internet: `export WORKSHOP_MODELS=hub`, then restart the kernel.")
+    return drift_note()
+
+
+def install_exception_hook() -> bool:
+    """In IPython, add :func:`diagnose`'s line under the traceback of every ``TypeError`` and ``OSError``.
+
+    Idempotent. Outside IPython (a script, ``make grade``'s runner) it does nothing.
+
+    Returns:
+        Whether a hook is installed.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        line = diagnose(value)
+        if line:
+            print(f"\nWorkshop diagnosis: {line}")
+        return None
+
+    shell.set_custom_exc((TypeError, OSError), show)
+    return True
