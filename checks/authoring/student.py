@@ -106,7 +106,12 @@ def student_text(source: Path) -> str:
     """What ``notebooks/<source.name>`` should hold for ``solutions/<source.name>`` (a notebook or a script)."""
     if source.suffix == ".py":
         return student_script(source.read_text(), source.name)
-    return nbformat.writes(to_student(nbformat.read(source, as_version=4), source.name)) + "\n"
+    from authoring.launch import with_badge
+
+    student = to_student(nbformat.read(source, as_version=4), source.name)
+    if student.cells and student.cells[0].cell_type == "markdown":  # the Colab badge opens the learner's copy
+        student.cells[0].source = with_badge(student.cells[0].source, NOTEBOOKS_DIR / source.name)
+    return nbformat.writes(student) + "\n"
 
 
 def write_students(solutions: Path, notebooks: Path, backups: Path | None = None) -> list[Path]:
