@@ -207,12 +207,12 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
         The :class:`DeviceInfo` to use in ``from_pretrained(..., dtype=info.dtype)``
         and ``model.to(info.device)``.
     """
-    device = pick_device(prefer)
-    seed_everything(seed)
-    if quiet:
+    if quiet:  # first: importing transformers (for seeding) imports bitsandbytes, which logs at import
         from helpers.env import quiet_libraries
 
         quiet_libraries()
+    device = pick_device(prefer)
+    seed_everything(seed)
     from helpers.versions import drift_note, install_exception_hook
 
     install_exception_hook()  # a removed keyword or an uncached model id ends with the fix, in one line

@@ -148,6 +148,6 @@ def quiet_libraries() -> None:
     * transformers 5's ``FutureWarning`` that ``is_gradient_checkpointing`` is deprecated: peft
       0.21 reads the old name inside ``get_peft_model``, nothing the learner wrote.
     """
+    silence_bitsandbytes()  # first: importing transformers or datasets may import bitsandbytes, which logs at import
     set_progress_bars(False)
-    silence_bitsandbytes()
     warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated.*", category=FutureWarning)

@@ -1,7 +1,7 @@
 """Peak memory of a block of code, in bytes, on CPU or CUDA.
 
 >>> with peak_memory() as mem:
-...     model = AutoModelForCausalLM.from_pretrained(path)
+...     model = AutoModelForCausalLM.from_pretrained("HuggingFaceTB/SmolLM2-135M-Instruct")
 >>> print(format_bytes(mem.peak_bytes))
 """
 

@@ -268,7 +268,7 @@ def _eval_mode(ns):
 
 
 @part.check("the model is on the device and dtype chosen by helpers.setup()", task=T1,
-            hint="Load with from_pretrained(path, dtype=info.dtype) and move it with .to(info.device); "
+            hint="Load with from_pretrained(model_name, dtype=info.dtype) and move it with .to(info.device); "
                  "info comes from helpers.setup() at the top of the notebook.")
 def _device_dtype(ns):
     from helpers.device import pick_device, pick_dtype
@@ -567,9 +567,9 @@ def _quant_config(ns):
 
 
 @part.check(QLOAD_CHECK, task=T5,
-            hint="fp32/bf16: from_pretrained(path, dtype=...).to(info.device); int8/nf4: from_pretrained(path, "
-                 "quantization_config=make_quantization_config(8 or 4), dtype=torch.float32, "
-                 "device_map={\"\": info.device.type}); then .eval().")
+            hint="fp32/bf16: from_pretrained(CHAT_MODEL_ID, dtype=...).to(info.device); "
+                 "int8/nf4: from_pretrained(CHAT_MODEL_ID, quantization_config=make_quantization_config(8 or 4), "
+                 "dtype=torch.float32, device_map={\"\": info.device.type}); then .eval().")
 def _quant_load(ns):
     from helpers.device import pick_device
 

@@ -37,14 +37,14 @@ def results_html(results: Sequence[CheckResult], title: str = "", note: str | No
         )
         rows.append(
             f'<tr style="background:{colour}"><td style="text-align:center">{mark}</td>'
-            f"<td>{html.escape(r.name)}</td><td style='text-align:left'>{detail}</td></tr>"
+            f"<td style='text-align:left'>{html.escape(r.name)}</td><td style='text-align:left'>{detail}</td></tr>"
         )
     score = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
     head = f"<b>{html.escape(title)}</b> " if title else ""
     return (
         f"<div>{head}score {score}/{total}<table>"
-        "<tr><th></th><th>check</th><th style='text-align:left'>feedback</th></tr>"
+        "<tr><th></th><th style='text-align:left'>check</th><th style='text-align:left'>feedback</th></tr>"
         + "".join(rows) + "</table>"
         + (f"<p><b>Note:</b> {html.escape(note)}</p>" if note else "") + "</div>"
     )

@@ -98,7 +98,7 @@ def test_make_setup_accepts_311_to_313_and_refuses_310_with_the_reason():
     check = next(line for line in (REPO_ROOT / "Makefile").read_text().splitlines() if "sys.version_info" in line)
     code = check.strip().removeprefix("@$(PYTHON) -c '").removesuffix("'")
     for version, accepted in [((3, 10), False), ((3, 11), True), ((3, 12), True), ((3, 13), True), ((3, 14), False)]:
-        fake = f"import sys; sys.version_info = {version + (0, 'final', 0)!r}\n" + code
+        fake = f"import sys; sys.version_info = {(*version, 0, 'final', 0)!r}\n" + code
         done = subprocess.run([sys.executable, "-c", fake], capture_output=True, text=True, timeout=30, check=False)
         assert (done.returncode == 0) == accepted, (version, done.stderr)
         if not accepted:
