@@ -1,13 +1,15 @@
 """Helpers of the Hugging Face Transformers workshop: what a notebook needs that is not its lesson.
 
-Import this package first in every notebook: it switches the Hugging Face libraries to offline
-mode (unless ``WORKSHOP_MODELS=hub``) before they are imported (see :mod:`helpers.env`)::
+Import this package first in every notebook: it points the Hugging Face libraries at the workshop's offline cache
+(``HF_HUB_CACHE``, ``HF_HUB_OFFLINE=1``; not with ``WORKSHOP_MODELS=hub``) before they are imported, so models load
+by their Hub ids (see :mod:`helpers.env`)::
 
     import helpers
-    info = helpers.setup()           # device, dtype, mixed precision, seeds (helpers.device)
+    info = helpers.setup()           # device, dtype, mixed precision, seeds (helpers.device), diagnoses (versions)
     helpers.check("demo")            # instant feedback: the grader's check table for this notebook
 
-Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models``, ``quantization``
+Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models`` (the offline cache ``make models``
+writes), ``versions`` (pins, drift, one-line diagnoses), ``colab`` (a Colab session's set-up), ``quantization``
 (the Exercise's measurement file), ``memory``, ``processes``, ``self_assessment``, ``grade_report`` and
 ``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status). The
 grading engine itself lives in ``checks/grader``; ``check`` is its one entry point for notebooks.

@@ -396,7 +396,8 @@ def prepare_all(verbose: bool = True) -> dict[str, float]:
         path = _download_from_hub(entry) if env.model_source() == "hub" else prepare(entry, verbose=verbose)
         timings[entry.model_id] = time.perf_counter() - started
         if verbose:
-            print(f"  {entry.model_id:<42} ready in {timings[entry.model_id]:5.1f} s  ({path})")
+            print(f"  {entry.model_id:<42} ready in {timings[entry.model_id]:5.1f} s  "
+                  f"({str(path).replace(str(Path.home()), '~')})")
     return timings
 
 

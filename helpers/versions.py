@@ -96,8 +96,9 @@ def diagnose(error: BaseException) -> str | None:
     """A one-line diagnosis of ``error`` when it is a known version or set-up problem, else ``None``.
 
     Knows: a removed keyword (``TypeError: ... unexpected keyword argument 'torch_dtype'``, see
-    :data:`RENAMED_KEYWORDS`), and, offline, a model id that is not in the workshop's cache (``OSError``).
-    Any other error gets the drift note when versions differ from the pins.
+    :data:`RENAMED_KEYWORDS`); offline, a model id that is not in the workshop's cache (``OSError``); in Hub mode,
+    no network (``httpx.ConnectError`` and timeouts), an unknown id and a gated model without a token. Any other
+    error gets the drift note when versions differ from the pins.
     """
     from helpers import env
 
@@ -107,18 +108,29 @@ def diagnose(error: BaseException) -> str | None:
         installed = installed_version(library) or "not installed"
         pinned = pinned_versions().get(_normalise(library), "not pinned")
         return f"`{match.group(1)}=`: {fix}. Installed: {library} {installed} (pinned {pinned})."
-    if isinstance(error, OSError) and "couldn't connect to 'https://huggingface.co'" in str(error) \
-            and env.model_source() == "offline":
+    text = str(error)
+    offline = env.model_source() == "offline"
+    if isinstance(error, OSError) and "couldn't connect to 'https://huggingface.co'" in text and offline:
         from helpers.models import CATALOG
 
         return ("Offline mode: that model is not in the workshop's cache, which holds "
                 f"{' and '.join(CATALOG)}. Use one of those ids (or a local folder); if they fail too, run "
                 "`make models`. Other models need internet: `export WORKSHOP_MODELS=hub`, then restart the kernel.")
+    if "gated repo" in text or "is a gated repository" in text:
+        return ("A gated model: accept its licence on its Hub page, then log in with `hf auth login` (or set "
+                "HF_TOKEN) and restart the kernel.")
+    if "is not a valid model identifier" in text or "not a local folder or a valid repository name" in text:
+        return ("No such model on the Hub (or a private one): check the id's spelling on huggingface.co/models; "
+                "a private repository also needs `hf auth login`.")
+    if not offline and (type(error).__name__ in ("ConnectError", "ConnectTimeout", "ReadTimeout")
+                        or "couldn't connect to 'https://huggingface.co'" in text):
+        return ("Hub mode cannot reach huggingface.co: check your network or proxy, or unset WORKSHOP_MODELS "
+                "(offline mode, the copies `make models` prepared) and restart the kernel.")
     return drift_note()
 
 
 def install_exception_hook() -> bool:
-    """In IPython, add :func:`diagnose`'s line under the traceback of every ``TypeError`` and ``OSError``.
+    """In IPython, add :func:`diagnose`'s line (when it has one) under the traceback of every exception.
 
     Idempotent. Outside IPython (a script, ``make grade``'s runner) it does nothing.
 
@@ -140,5 +152,5 @@ def install_exception_hook() -> bool:
             print(f"\nWorkshop diagnosis: {line}")
         return None
 
-    shell.set_custom_exc((TypeError, OSError), show)
+    shell.set_custom_exc((Exception,), show)
     return True

@@ -90,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
 
     env.apply()
     if not args.skip_models:
-        from helpers.models import ModelResolutionError, prepare_all
+        from helpers.models import ModelPreparationError, prepare_all
 
         print(f"Preparing models (WORKSHOP_MODELS={env.model_source()})")
         try:
             prepare_all()
-        except ModelResolutionError as err:
+        except ModelPreparationError as err:
             print(f"error: {err}")
             return 1
     notebooks = args.notebooks or sorted(SOLUTIONS_DIR.glob("*.ipynb"))

@@ -53,6 +53,17 @@ def test_an_uncached_model_offline_is_diagnosed(monkeypatch):
     assert "HuggingFaceTB/SmolLM2-135M-Instruct" in line and "make models" in line and "WORKSHOP_MODELS=hub" in line
 
 
+def test_hub_mode_errors_say_what_to_do(monkeypatch):
+    monkeypatch.setenv("WORKSHOP_MODELS", "hub")
+    connect = type("ConnectError", (Exception,), {})("[Errno -2] Name or service not known")
+    assert "cannot reach huggingface.co" in versions.diagnose(connect)
+    gated = OSError("You are trying to access a gated repo.\nMake sure to have access to it at https://hf.co/x/y.")
+    assert "hf auth login" in versions.diagnose(gated)
+    unknown = OSError("x/y is not a local folder and is not a valid model identifier listed on "
+                      "'https://huggingface.co/models'")
+    assert "check the id's spelling" in versions.diagnose(unknown)
+
+
 def test_other_errors_get_nothing_unless_versions_drift(drifted):
     assert "transformers 9.9.9" in versions.diagnose(ValueError("anything"))
 
