@@ -147,7 +147,13 @@ def quiet_libraries() -> None:
       rows take well under a second. The Trainer's own progress bar stays.
     * transformers 5's ``FutureWarning`` that ``is_gradient_checkpointing`` is deprecated: peft
       0.21 reads the old name inside ``get_peft_model``, nothing the learner wrote.
+    * peft's ``UserWarning`` "Could not find a config file in <Hub id> - will assume that the vocabulary was not
+      modified" on every adapter ``save_pretrained``: with ``HF_HUB_OFFLINE=1`` peft does not look the base model up
+      (peft ``check_file_exists_on_hf_hub``) and says so; the workshop never changes the vocabulary.
     """
     silence_bitsandbytes()  # first: importing transformers or datasets may import bitsandbytes, which logs at import
     set_progress_bars(False)
     warnings.filterwarnings("ignore", message=r".*is_gradient_checkpointing.*deprecated.*", category=FutureWarning)
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        warnings.filterwarnings("ignore", message=r"Could not find a config file in .* vocabulary was not modified",
+                                category=UserWarning)

