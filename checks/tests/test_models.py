@@ -139,7 +139,7 @@ def test_concurrent_preparation_writes_one_standard_hub_cache(built_cache):
     report = scan_cache_dir(root / "hub")
     assert not report.warnings
     (repo,) = report.repos
-    assert repo.repo_id == CHAT_MODEL_ID and repo.refs == {"main"}
+    assert repo.repo_id == CHAT_MODEL_ID and set(repo.refs) == {"main"}
     (revision,) = repo.revisions
     assert revision.commit_hash == snapshot.name and revision.size_on_disk > 250e6
     print(f"first preparation (two concurrent processes): {seconds:.1f} s")

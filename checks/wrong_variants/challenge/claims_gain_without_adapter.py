@@ -8,7 +8,7 @@ MESSAGE = "which the saved adapter does not deliver"
 
 _folder = Path(tempfile.mkdtemp(prefix="untrained-"))
 ADAPTER_DIR = _folder / "adapter"
-model = get_peft_model(AutoModelForCausalLM.from_pretrained(MODEL_PATH, dtype=torch.float32), make_lora_config())
+model = get_peft_model(AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=torch.float32), make_lora_config())
 model.save_pretrained(ADAPTER_DIR)
 tuned_scores = {"exact_match": 0.9, "valid_json": 1.0,
                 "field_accuracy": {"intent": 0.95, "product": 0.95, "order_id": 0.95, "urgent": 0.95}}
