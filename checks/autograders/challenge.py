@@ -26,6 +26,7 @@ from grader import Part, expect, prerequisite, require
 from grader.expectations import expect_nf4_config
 from helpers.challenge.results import ResultsError, read_results
 from helpers.challenge.task import MAX_NEW_TOKENS
+from helpers.models import CHAT_MODEL_ID
 from helpers.paths import CACHE_DIR
 
 NOTEBOOK = "04_challenge"
@@ -85,17 +86,10 @@ def _reference():
 
 
 @functools.cache
-def _model_path() -> str:
-    from helpers.models import CHAT_MODEL_ID
-
-    return CHAT_MODEL_ID
-
-
-@functools.cache
 def _tokenizer():
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(_model_path())
+    return AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
 
 
 @functools.cache
@@ -123,7 +117,7 @@ def _fresh_base(dtype=torch.float32):
     from helpers.env import progress_bars_off
 
     with progress_bars_off():
-        return AutoModelForCausalLM.from_pretrained(_model_path(), dtype=dtype)
+        return AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=dtype)
 
 
 @functools.cache
@@ -131,7 +125,7 @@ def _meta_model():
     """SmolLM2's architecture on the meta device: module names and parameter counts, no memory."""
     from transformers import AutoConfig, AutoModelForCausalLM
 
-    config = AutoConfig.from_pretrained(_model_path())
+    config = AutoConfig.from_pretrained(CHAT_MODEL_ID)
     with torch.device("meta"):
         return AutoModelForCausalLM.from_config(config)
 
@@ -153,7 +147,7 @@ def _base_cache_key() -> str:
     import hashlib
 
     from helpers.challenge.task import split_path
-    from helpers.models import CHAT_MODEL_ID, local_revision
+    from helpers.models import local_revision
 
     digest = hashlib.sha256()
     digest.update(f"{CHAT_MODEL_ID}@{local_revision(CHAT_MODEL_ID)}".encode())  # the snapshot names its files
@@ -757,8 +751,6 @@ def _results(ns):
     for key in ("base_model", "epochs", "trainable_params", "total_params", "metrics", "peak_memory_bytes",
                 "train_seconds", "checkpoint_bytes"):
         expect(key in data, f"{Path(path).name} has no '{key}'.")
-    from helpers.models import CHAT_MODEL_ID
-
     expect(data["base_model"] == CHAT_MODEL_ID, f"base_model is {data['base_model']!r}, expected {CHAT_MODEL_ID!r}.")
     for name, var in (("base", "base_scores"), ("lora", "tuned_scores")):
         expect(data["metrics"].get(name) == ns.get(var, object()),
@@ -808,7 +800,7 @@ def _qlora_config(ns):
 
 def _grader_4bit_base():
     """SmolLM2 in 4-bit NF4 with double quantization, built by the grader's reference (not the learner's config)."""
-    return _reference().load_base_model(_model_path(), mode="qlora")
+    return _reference().load_base_model(CHAT_MODEL_ID, mode="qlora")
 
 
 @part.check(QLORA_CHECK, task=B1,
@@ -930,8 +922,6 @@ def _script(ns):
                  "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").")
 def _hub(ns):
     from huggingface_hub import ModelCard, constants
-
-    from helpers.models import CHAT_MODEL_ID
 
     folder = Path(require(ns, "MODEL_REPO_DIR"))
     written = require(ns, "card", ModelCard)

@@ -121,7 +121,6 @@ def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpo
     from helpers.env import progress_bars_off
     from helpers.models import CHAT_MODEL_ID
 
-    path = CHAT_MODEL_ID
     kwargs: dict[str, Any] = {"dtype": torch.float32}
     if mode == "qlora":
         from transformers import BitsAndBytesConfig
@@ -129,7 +128,7 @@ def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpo
         config = BitsAndBytesConfig.from_dict(json.loads((spec / QUANTIZATION_FILE).read_text()))
         kwargs.update(quantization_config=config, device_map={"": device.type})
     with progress_bars_off():
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, **kwargs)
     if mode != "qlora":
         model = model.to(device)
     from peft import LoraConfig
