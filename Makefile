@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 KERNEL := transformers-workshop
 STAMP := $(VENV)/.workshop-installed
 NB ?=
+ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help setup models run test lint student grade lab clean resolve
@@ -35,7 +36,7 @@ student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
 	$(PY) -m authoring.student
 
 grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
-	$(PY) -m grader $(NB)
+	$(PY) -m grader $(NB) $(ARGS)
 
 lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 	$(VENV)/bin/ruff check helpers checks solutions notebooks data

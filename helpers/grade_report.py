@@ -6,7 +6,7 @@
      "notebooks": [{"notebook": str, "part": str, "score": int, "total": int, "seconds": float,
                     "problem": str, "graded_at": str, "cell_errors": [{"cell": int, "error": str}],
                     "results": [{"name": str, "task": str, "passed": bool, "message": str, "hint": str,
-                                 "points": int, "seconds": float}]}]}
+                                 "points": int, "seconds": float, "ran": bool}]}]}
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ class GradedResult(BaseModel):
     hint: str = ""
     points: StrictInt = 1
     seconds: float = 0.0
+    ran: StrictBool = True
+    """``False``: the check could not run (a broken file, a stopped or modified grading); ``problem`` says why."""
 
 
 class GradedNotebook(BaseModel):

@@ -10,6 +10,7 @@ builds a repository path of its own::
       outputs/challenge/                CHALLENGE_DIR   (04 · LoRA challenge: adapters, results.json, hub/)
       build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
       build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
+      build/cache/memory-probe/         MEMORY_RECORDS_DIR (each memory measurement, as the probe wrote it)
       build/backups/                    BACKUPS_DIR     (learner notebooks ``make student`` replaced)
 
 Outside the repository, one folder per user (``WORKSHOP_CACHE_DIR`` moves it)::
@@ -56,8 +57,11 @@ GRADE_REPORT: Path = BUILD_DIR / "grades" / "report.json"
 """``make grade``'s report (schema: :class:`helpers.grade_report.GradeBook`)."""
 CACHE_DIR: Path = BUILD_DIR / "cache"
 """Values the grader computes once per machine and reuses (e.g. the base model's test score)."""
+MEMORY_RECORDS_DIR: Path = CACHE_DIR / "memory-probe"
+"""One JSON file per measurement of the challenge's memory probe (``<pid>-<mode>.json``), written by the measuring
+process itself: the grader compares the notebook's ``memory`` with them instead of trusting typed numbers."""
 BACKUPS_DIR: Path = BUILD_DIR / "backups"
-"""Where ``make student`` keeps a learner notebook it replaced."""
+"""Where ``make student`` keeps a learner notebook it replaced, and ``make grade`` a copy of each graded notebook."""
 
 WORKSHOP_CACHE_ENV_VAR = "WORKSHOP_CACHE_DIR"
 """Environment variable that moves :data:`WORKSHOP_CACHE` (read once, when :mod:`helpers` is imported)."""

@@ -50,6 +50,10 @@ MAX_TRAINABLE_SHARE = 0.05
 """LoRA must train well under 5 % of the parameters."""
 MIN_GAIN = 0.25
 """Exact match on the test split must beat the base model's by at least 25 points."""
+MAX_TEST_LEAD = 0.25
+"""How far the test score may exceed the validation score. Honest adapters score within sampling noise of each
+other on the 100 test and 60 validation tickets (standard deviation of the difference about 0.075 at 70 %), so a
+lead above 0.25 (3.3 standard deviations) means the adapter has seen test tickets."""
 MAX_MEMORY_RATIO = 0.7
 """LoRA's peak training memory must be below 0.7 x full fine-tuning's (the issue's criterion)."""
 BASE_SCORE_CACHE = CACHE_DIR / "challenge_base_score.json"
@@ -136,10 +140,14 @@ def _adapter_dir(ns) -> Path:
     return Path(value)
 
 
-def _signature(adapter_dir: Path) -> tuple:
-    weights = adapter_dir / "adapter_model.safetensors"
-    stat = weights.stat()
-    return str(adapter_dir.resolve()), stat.st_size, stat.st_mtime_ns
+def _signature(adapter_dir: Path) -> tuple[str, str]:
+    """``(folder, digest of its adapter files)``: the same weights saved in two folders are scored once."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in ("adapter_config.json", "adapter_model.safetensors"):
+        digest.update((adapter_dir / name).read_bytes())
+    return str(adapter_dir.resolve()), digest.hexdigest()
 
 
 def _base_cache_key() -> str:
@@ -197,15 +205,20 @@ def _base_test_score() -> float:
     return score
 
 
-@functools.cache
-def _adapter_scores(signature: tuple, split: str = "test") -> dict[str, Any]:
-    """The grader's own scores of the adapter saved at ``signature[0]`` on ``split`` (cached per file version)."""
+_SCORES: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _adapter_scores(signature: tuple[str, str], split: str = "test") -> dict[str, Any]:
+    """The grader's own scores of the adapter at ``signature[0]`` on ``split`` (computed once per file content)."""
     from peft import PeftModel
 
-    # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
-    model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
-    return _reference().evaluate_answers(model, _tokenizer(), _raw_splits()[split],
-                                         max_new_tokens=MAX_NEW_TOKENS)
+    key = (signature[1], split)
+    if key not in _SCORES:
+        # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
+        model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
+        _SCORES[key] = _reference().evaluate_answers(model, _tokenizer(), _raw_splits()[split],
+                                                     max_new_tokens=MAX_NEW_TOKENS)
+    return _SCORES[key]
 
 
 def _pct(value: float) -> str:
@@ -469,6 +482,7 @@ def _evaluate(ns):
 # --------------------------------------------------------------------------- Task 4
 
 TRAINING_CHECK = "trainer trained LoRA for at least 3 epochs with a validation loss after every epoch"
+LEAK_CHECK = "the trainer trained on no ticket of the hidden test split"
 COLLATOR_CHECK = "the trainer's collator pads without masking the real <|im_end|> labels"
 
 
@@ -476,6 +490,35 @@ def _trainer(ns):
     from transformers import Trainer
 
     return require(ns, "trainer", Trainer)
+
+
+def _epochs_trained(trainer) -> float:
+    """Epochs the trainer really ran: its optimizer steps over the steps one epoch takes, never more than it logged.
+
+    ``trainer.state.epoch`` is a field any cell can set; the step count, the batch size and the
+    data set's length (the Trainer's own arithmetic: ``ceil(n / batch) // accumulation`` steps per
+    epoch) and the epochs of the log history it wrote while training must agree with it.
+    """
+    args, state = trainer.args, trainer.state
+    n = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
+    batch = max(1, args.per_device_train_batch_size) * max(1, getattr(args, "world_size", 1) or 1)
+    steps_per_epoch = max(1, math.ceil(n / batch) // max(1, args.gradient_accumulation_steps))
+    logged = [h.get("epoch", 0) or 0 for h in state.log_history if isinstance(h, dict)]
+    return min(state.epoch or 0, state.global_step / steps_per_epoch, max(logged, default=0))
+
+
+def _leaked_tickets(dataset) -> int:
+    """How many hidden test tickets appear in ``dataset`` (its raw messages, or its decoded ``input_ids``)."""
+    texts: list[str] = []
+    if dataset is None:
+        return 0
+    if "message" in dataset.column_names:
+        texts += [str(m) for m in dataset["message"]]
+    if "input_ids" in dataset.column_names:
+        tokenizer = _tokenizer()
+        texts += [tokenizer.decode(list(ids)) for ids in dataset["input_ids"]]
+    blob = "\n".join(texts)
+    return sum(1 for row in _raw_splits()["test"] if row["message"] in blob)
 
 
 @part.check(TRAINING_CHECK, task=T4,
@@ -487,8 +530,8 @@ def _training(ns):
     trainer = _trainer(ns)
     expect(isinstance(trainer.model, PeftModel),
            f"trainer.model is a {type(trainer.model).__name__}: train the PeftModel from get_peft_model.")
-    epochs = trainer.state.epoch or 0
     expect(trainer.state.global_step > 0, "the trainer has not trained: run trainer.train().")
+    epochs = _epochs_trained(trainer)
     expect(epochs >= MIN_EPOCHS - 1e-6, f"the trainer stopped at epoch {epochs:.2f}: train for at least {MIN_EPOCHS}.")
     n_train = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
     expect(n_train >= MIN_TRAIN, f"the trainer trained on {n_train} examples: use the train split (>= {MIN_TRAIN}).")
@@ -499,6 +542,16 @@ def _training(ns):
                         "pass the validation split as eval_dataset.")
     expect(evals[-1]["eval_loss"] < evals[0]["eval_loss"],
            f"the validation loss did not fall ({evals[0]['eval_loss']:.3f} -> {evals[-1]['eval_loss']:.3f}).")
+
+
+@part.check(LEAK_CHECK, task=T4,
+            hint="Train on load_splits((\"train\", \"validation\"))[\"train\"] only. The grader scores the adapter "
+                 "on the test split, so a model that has seen those tickets looks better than it is.")
+def _leak(ns):
+    trainer = _trainer(ns)
+    leaked = _leaked_tickets(trainer.train_dataset)
+    expect(not leaked, f"the trainer's train_dataset holds {leaked} of the 100 hidden test tickets: the test score "
+                       "would measure memory, not learning. Build the training data from the train split only.")
 
 
 @part.check(COLLATOR_CHECK, task=T4,
@@ -619,11 +672,8 @@ RELOAD_CHECK = "reloaded is the adapter on a fresh base model, and it answers ne
 GAIN_CHECK = "the saved adapter beats the base model on the hidden test split (recomputed by the grader)"
 
 
-def _trained_adapter(ns) -> Path:
-    """The adapter folder, after checking it is an adapter and holds the trained model's weights."""
-    from peft import PeftModel, get_peft_model_state_dict
-    from safetensors.torch import load_file
-
+def _adapter_files(ns) -> Path:
+    """The adapter folder, after checking from its files alone that it holds a LoRA adapter, not a full model."""
     folder = _adapter_dir(ns)
     expect(folder.is_dir(), f"{folder.name}/ does not exist: save the adapter with model.save_pretrained(ADAPTER_DIR).")
     names = {p.name for p in folder.iterdir()}
@@ -635,6 +685,15 @@ def _trained_adapter(ns) -> Path:
                f"{folder.name}/ has no {name}: save the PeftModel with model.save_pretrained(ADAPTER_DIR).")
     config = json.loads((folder / "adapter_config.json").read_text())
     expect(config.get("peft_type") == "LORA", f"the adapter's peft_type is {config.get('peft_type')!r}, not LORA.")
+    return folder
+
+
+def _trained_adapter(ns) -> Path:
+    """The adapter folder, after checking it is an adapter and holds the trained model's weights."""
+    from peft import PeftModel, get_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    folder = _adapter_files(ns)
     model = require(ns, "model", PeftModel)
     saved = load_file(str(folder / "adapter_model.safetensors"))
     current = get_peft_model_state_dict(model)
@@ -680,10 +739,11 @@ def _reload(ns):
 
 @part.check(GAIN_CHECK, task=T5,
             hint="Train longer or with a higher learning rate, mask the prompt, keep the <|im_end|> label; then save "
-                 "the trained adapter again. The grader loads it from ADAPTER_DIR and scores the 100 test tickets.")
+                 "the trained adapter again. The grader loads it from ADAPTER_DIR and scores the 100 test tickets.",
+            reads=("ADAPTER_DIR", "RESULTS_PATH"), requires=(ADAPTER_CHECK,))
 def _gain(ns):
     try:
-        folder = _trained_adapter(ns)
+        folder = _adapter_files(ns)
     except AssertionError:
         expect(False, f"there is no trained adapter to evaluate {prerequisite(ADAPTER_CHECK)}.")
     scores = _adapter_scores(_signature(folder))
@@ -699,12 +759,28 @@ def _gain(ns):
     expect(scores["exact_match"] >= base + MIN_GAIN,
            f"on the 100 test tickets the saved adapter scores {_pct(scores['exact_match'])} exact match, the base "
            f"model {_pct(base)}: the gain must be at least {MIN_GAIN:.0%} points{claim}.")
+    validation = _adapter_scores(_signature(folder), "validation")["exact_match"]
+    expect(scores["exact_match"] - validation <= MAX_TEST_LEAD,
+           f"the saved adapter scores {_pct(scores['exact_match'])} on the hidden test tickets but "
+           f"{_pct(validation)} on the validation tickets: a lead that large means it has seen test tickets "
+           f"{prerequisite(LEAK_CHECK)}.")
 
 
 # --------------------------------------------------------------------------- Task 6
 
 MEMORY_CHECK = "memory holds LoRA and full fine-tuning peaks measured in separate processes, LoRA's below full's"
 RESULTS_CHECK = "RESULTS_PATH records this run: metrics before and after, epochs, parameters, memory, times"
+
+
+def _expect_recorded(memory: dict, mode: str) -> None:
+    """Fail unless ``memory[mode]`` is what the probe's own process recorded (not numbers a cell typed)."""
+    from helpers.challenge.memory_probe import read_record
+
+    measured = memory[mode]
+    record = read_record(measured.get("pid"), mode)
+    expect(record is not None and all(measured.get(key) == value for key, value in record.items()),
+           f"memory['{mode}'] is not a measurement of the memory probe (no record of process {measured.get('pid')!r} "
+           f"measuring {mode}, or different numbers): measure it with compare_training_memory, never type it.")
 
 
 def _memory(ns) -> dict:
@@ -714,6 +790,7 @@ def _memory(ns) -> dict:
                f"memory has the keys {sorted(memory)}: it needs 'lora' and 'full' measurements.")
         expect(isinstance(memory[mode].get("peak_bytes"), int) and memory[mode]["peak_bytes"] > 0,
                f"memory['{mode}'] has no peak_bytes: measure it with compare_training_memory.")
+        _expect_recorded(memory, mode)
     return memory
 
 
@@ -757,7 +834,7 @@ def _results(ns):
                f"metrics['{name}'] in {Path(path).name} is not `{var}` as the notebook computed it.")
     trainer = ns.get("trainer")
     if trainer is not None and getattr(trainer, "state", None) is not None:
-        ran = trainer.state.epoch or 0
+        ran = _epochs_trained(trainer)
         expect(data["epochs"] == round(ran),
                f"epochs is {data['epochs']!r}, but the trainer ran {ran} epochs"
                + (f" {prerequisite(TRAINING_CHECK)}." if ran < MIN_EPOCHS - 1e-6 else "."))
@@ -817,8 +894,8 @@ def _qlora(ns):
     expect(four_bit > 0, "qlora_model has no 4-bit layer: load the base with quantization_config=bnb_config.")
     trainer = require(ns, "qlora_trainer", Trainer)
     expect(trainer.model is model, "qlora_trainer does not train qlora_model.")
-    expect((trainer.state.epoch or 0) >= MIN_EPOCHS - 1e-6,
-           f"qlora_trainer stopped at epoch {trainer.state.epoch or 0:.2f}: train as long as the LoRA run.")
+    expect(_epochs_trained(trainer) >= MIN_EPOCHS - 1e-6,
+           f"qlora_trainer stopped at epoch {_epochs_trained(trainer):.2f}: train as long as the LoRA run.")
     folder = Path(require(ns, "QLORA_ADAPTER_DIR"))
     expect((folder / "adapter_model.safetensors").is_file(), f"{folder.name}/ holds no adapter: "
                                                              "qlora_model.save_pretrained(QLORA_ADAPTER_DIR).")
@@ -829,6 +906,7 @@ def _qlora(ns):
     lora = memory.get("lora") or {}
     expect(isinstance(measured.get("peak_bytes"), int) and isinstance(lora.get("peak_bytes"), int),
            "memory needs 'qlora' and 'lora' measurements.")
+    _expect_recorded(memory, "qlora")
     expect(measured["peak_bytes"] < lora["peak_bytes"] and measured.get("batch_size") == lora.get("batch_size"),
            f"QLoRA's peak ({measured['peak_bytes']:,} B, batch {measured.get('batch_size')}) should be below "
            f"LoRA's ({lora['peak_bytes']:,} B, batch {lora.get('batch_size')}) on the same batch.")
@@ -885,7 +963,8 @@ def _full(ns):
 @part.check(SCRIPT_CHECK, task=B3,
             hint="In answer_tickets.py: load_model returns PeftModel.from_pretrained(base, adapter_dir) and the "
                  "tokenizer (left padding); answer runs one greedy generate over the chat-template prompts and "
-                 "decodes the new tokens only.")
+                 "decodes the new tokens only.",
+            reads=("INFERENCE_SCRIPT", "ADAPTER_DIR"))
 def _script(ns):
     from helpers.challenge.task import is_allowed, parse_prediction
 
@@ -919,7 +998,8 @@ def _script(ns):
                  "datasets=[HUB_DATASET_ID], eval_results=[EvalResult(..., "
                  "metric_value=tuned_scores[\"exact_match\"])]); "
                  "card = ModelCard.from_template(card_data, direct_use=..., training_data=...); "
-                 "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").")
+                 "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").",
+            reads=("MODEL_REPO_DIR", "card", "HUB_DATASET_ID", "uploaded"))
 def _hub(ns):
     from huggingface_hub import ModelCard, constants
 
@@ -962,7 +1042,8 @@ def _hub(ns):
 @part.check(HUB_DATA_CHECK, task=B4,
             hint="for split, rows in load_splits((\"train\", \"validation\")).items(): "
                  "rows.to_parquet(DATA_REPO_DIR / DATA_FILE_PATTERN.format(split=split)); then a DatasetCard saved "
-                 "as DATA_REPO_DIR / \"README.md\". The test split stays private.")
+                 "as DATA_REPO_DIR / \"README.md\". The test split stays private.",
+            reads=("DATA_REPO_DIR", "dataset_card"))
 def _hub_data(ns):
     from datasets import load_dataset
     from huggingface_hub import DatasetCard

@@ -201,32 +201,53 @@ def _without_echo(text: str, prompt: str) -> str:
 
 
 _loaded: dict[str, Any] = {}
+LM_HEAD_CHECK = "load_generator returns a causal LM with its LM head, and its tokenizer"
+PAD_TOKEN_CHECK = "the tokenizer gets a pad token when the model ships without one"
 
 
-def _load(ns: dict[str, Any], which: str = "chat") -> tuple[Any, Any]:
-    """Call the learner's ``load_generator`` once per function object and model."""
+def _load(ns: dict[str, Any], which: str = "chat", *, explain: bool = False) -> tuple[Any, Any]:
+    """Call the learner's ``load_generator`` once per function object and model.
+
+    When it raises, the error is kept: the check that ``explain``s says in one line what happened and what to do,
+    the others point to that check instead of repeating a library's message.
+    """
     from helpers.models import CHAT_MODEL_ID
 
     load_generator = require(ns, "load_generator", callable)
     if _loaded.get("func") is not load_generator:
         _loaded.clear()
         _loaded["func"] = load_generator
+    name = CHAT_MODEL_ID if which == "chat" else no_pad_model_dir()
     if which not in _loaded:
-        name = CHAT_MODEL_ID if which == "chat" else no_pad_model_dir()
-        result = load_generator(name)
-        expect(isinstance(result, tuple | list) and len(result) == 2,
-               f"load_generator should return a (model, tokenizer) tuple, got {type(result).__name__}.")
-        _loaded[which] = tuple(result)
-    return _loaded[which]
+        try:
+            _loaded[which] = load_generator(name)
+        except Exception as err:  # the learner's loading code may raise anything: explain it once
+            _loaded[which] = err
+    result = _loaded[which]
+    if which != "chat" and isinstance(_loaded.get("chat"), Exception):
+        explain = False  # the same loading code failed on the chat model: one explanation is enough
+    if isinstance(result, Exception):
+        if not explain:
+            owner = LM_HEAD_CHECK if which == "chat" or isinstance(_loaded.get("chat"), Exception) else PAD_TOKEN_CHECK
+            expect(False, f"load_generator could not load the model {prerequisite(owner)}.")
+        from helpers.versions import diagnose
+
+        first = next((line.strip() for line in str(result).splitlines() if line.strip()), "")[:200]
+        advice = diagnose(result) or ("the model_name the check passes is a Hub id (or a local folder): give it to "
+                                      "from_pretrained unchanged")
+        expect(False, f"load_generator({name!r}) raised {type(result).__name__}: {first} -> {advice}")
+    expect(isinstance(result, tuple | list) and len(result) == 2,
+           f"load_generator should return a (model, tokenizer) tuple, got {type(result).__name__}.")
+    return tuple(result)
 
 
-@part.check("load_generator returns a causal LM with its LM head, and its tokenizer", task=T1,
+@part.check(LM_HEAD_CHECK, task=T1,
             hint="Use AutoModelForCausalLM (not AutoModel) and AutoTokenizer on model_name; "
                  "return them in the order (model, tokenizer).")
 def _lm_head(ns):
     from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase
 
-    model, tokenizer = _load(ns)
+    model, tokenizer = _load(ns, explain=True)
     if isinstance(model, PreTrainedTokenizerBase) and isinstance(tokenizer, PreTrainedModel):
         expect(False, "load_generator returned (tokenizer, model): return (model, tokenizer).")
     expect(isinstance(model, PreTrainedModel), f"the first item should be a Transformers model, "
@@ -238,11 +259,11 @@ def _lm_head(ns):
            f"the second item should be the tokenizer, got {type(tokenizer).__name__}.")
 
 
-@part.check("the tokenizer gets a pad token when the model ships without one", task=T1,
+@part.check(PAD_TOKEN_CHECK, task=T1,
             hint="Batches need padding. If tokenizer.pad_token is None, reuse the end-of-sequence token: "
                  "tokenizer.pad_token = tokenizer.eos_token.")
 def _pad_token(ns):
-    _, tokenizer = _load(ns, "no_pad")
+    _, tokenizer = _load(ns, "no_pad", explain=True)
     expect(getattr(tokenizer, "pad_token", None) is not None and tokenizer.pad_token_id is not None,
            "for a model whose tokenizer has no pad token, load_generator left tokenizer.pad_token as None; "
            "padding a batch would raise 'Asking to pad but the tokenizer does not have a padding token'.")
@@ -279,9 +300,13 @@ def _device_dtype(ns):
     actual = getattr(model, "device", None)
     expect(actual is not None and torch.device(actual).type == device.type,
            f"the model is on {actual}, but helpers.setup() chose {device.type}.")
+    if model.dtype == torch.bfloat16 and dtype != torch.bfloat16:
+        expect(False, f"the model is in torch.bfloat16, the checkpoint's own dtype (from_pretrained without dtype= "
+                      f"keeps it), but helpers.setup() chose {dtype} for this {device.type}: bf16 matmuls are slow "
+                      "without AVX-512 BF16 or AMX. Pass dtype=info.dtype.")
     expect(model.dtype == dtype,
-           f"the model is in {model.dtype}, but helpers.setup() chose {dtype} for {device.type}. Without dtype=, "
-           "from_pretrained keeps the checkpoint's dtype (bfloat16 here), which is slow or unsupported on many CPUs.")
+           f"the model is in {model.dtype}, but helpers.setup() chose {dtype} for {device.type}: pass "
+           "dtype=info.dtype to from_pretrained.")
 
 
 # --------------------------------------------------------------------------- Task 2

@@ -1,6 +1,6 @@
 """``make grade``: grade notebooks in fresh processes and print a score table.
 
-Usage: ``python -m grader [NOTEBOOK ...] [--json PATH] [--timeout S]``.
+Usage: ``python -m grader [NOTEBOOK ...] [--json PATH] [--slower FACTOR]``.
 With no notebook, grades every learner notebook in ``notebooks/`` that has an
 autograder part. The JSON report keeps the latest result of every part: grading one
 notebook replaces that part's entry and leaves the others (the Reflection notebook
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.registry import available_parts, load_part
 from grader.report import format_results
-from grader.runner import DEFAULT_TIMEOUT_S, grade_notebook
+from grader.runner import grade_notebook
 from helpers.grade_report import GradeBook, GradedNotebook, ReportError, read_report, write_report
 from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
 
@@ -40,13 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make grade", description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to grade (default: notebooks/)")
     parser.add_argument("--json", type=Path, default=GRADE_REPORT, help="where to write the JSON report")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per notebook")
+    parser.add_argument("--slower", type=float, default=1.0, metavar="FACTOR",
+                        help="multiply every time limit (a slow or busy machine; see grader.limits)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or _default_notebooks()
     reports = []
     for nb in notebooks:
         try:
-            report = grade_notebook(nb, timeout=args.timeout)
+            report = grade_notebook(nb, scale=args.slower)
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         entry["notebook"] = shown_path(graded) if graded.is_relative_to(REPO_ROOT) else graded.name
         entry["graded_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
         reports.append(GradedNotebook.model_validate(entry))
-        print(format_results(report.results, f"{Path(nb).name}  ({report.seconds:.0f} s)"))
+        print(format_results(report.results, f"{Path(nb).name}  ({report.seconds:.0f} s)", problem=report.problem))
         for error in report.cell_errors:
             print(f"  note: code cell {error['cell']} raised {error['error']}")
         print()

@@ -89,6 +89,11 @@ class Check:
         task: notebook section the check belongs to (used to filter and to point the learner).
         hint: shown when the check fails; teaches without giving the answer away.
         points: weight in the score.
+        clean: an artifact check: it runs in a fresh process that never executed notebook code, on the files
+            the notebook wrote, seeing only the values of ``reads`` (exported by :mod:`grader.exports`).
+        reads: the notebook names a clean check reads (paths, ids, flags, cards).
+        requires: checks of the notebook's process this one builds on: when one of them fails, this one fails
+            too, pointing to it (a clean check cannot see, say, whether the saved adapter is the trained one).
     """
 
     name: str
@@ -96,6 +101,9 @@ class Check:
     task: str
     hint: str
     points: int = 1
+    clean: bool = False
+    reads: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -109,6 +117,8 @@ class CheckResult:
     hint: str
     points: int
     seconds: float = 0.0
+    ran: bool = True
+    """``False`` when the check could not run at all (the notebook file is broken, the grading was stopped)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,13 +132,19 @@ class Part:
     notebook_prefix: str = ""
     checks: list[Check] = field(default_factory=list)
 
-    def check(self, name: str, *, task: str, hint: str, points: int = 1):
-        """Decorator registering ``func(ns)`` as a check of this part."""
+    def check(self, name: str, *, task: str, hint: str, points: int = 1, reads: tuple[str, ...] = (),
+              requires: tuple[str, ...] = ()):
+        """Decorator registering ``func(ns)`` as a check of this part.
+
+        Given ``reads``, the check is an artifact check (:attr:`Check.clean`): ``make grade`` runs it in a fresh
+        process with only those names of the notebook, exported as data; ``requires`` names checks it builds on.
+        """
 
         def register(func: Callable[[dict[str, Any]], None]):
             if any(c.name == name for c in self.checks):
                 raise ValueError(f"Part {self.name!r} already has a check named {name!r}.")
-            self.checks.append(Check(name, func, task, hint, points))
+            self.checks.append(Check(name, func, task, hint, points, clean=bool(reads), reads=tuple(reads),
+                                     requires=tuple(requires)))
             return func
 
         return register

@@ -10,17 +10,28 @@ from grader.registry import CheckResult
 PASS, FAIL = "PASS", "FAIL"
 
 
-def format_results(results: Sequence[CheckResult], title: str = "", note: str | None = None) -> str:
-    """Fixed-width table: status, check name, and for failures the message and hint; ``note`` goes under it."""
+def format_results(results: Sequence[CheckResult], title: str = "", note: str | None = None,
+                   problem: str = "") -> str:
+    """Fixed-width table: status, check name, and for failures the message and hint; ``note`` goes under it.
+
+    ``problem`` (why the notebook could not be graded normally) is printed once above the table; checks that did
+    not run are listed by name only, marked ``----``.
+    """
     lines = [title] if title else []
+    if problem:
+        lines.append(f"  problem: {problem}")
     for r in results:
+        if not r.ran:
+            lines.append(f"  [----] {r.name}" + (f"  ({r.message})" if r.message else ""))
+            continue
         lines.append(f"  [{PASS if r.passed else FAIL}] {r.name}")
         if not r.passed:
             lines.append(f"         why:  {r.message}")
             lines.append(f"         hint: {r.hint}")
     score = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
-    lines.append(f"  score: {score}/{total}")
+    not_run = sum(1 for r in results if not r.ran)
+    lines.append(f"  score: {score}/{total}" + (f"  ({not_run} checks not run)" if not_run else ""))
     if note:
         lines.append(f"  note: {note}")
     return "\n".join(lines)

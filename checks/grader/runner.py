@@ -1,35 +1,35 @@
-"""Grade a notebook file: execute its code in a fresh process, then run the checks there.
+"""Grade a notebook file: run its code in a child process, its artifact checks in a clean one, score here.
 
-The learner's code runs in a child process (``python -m grader.runner``)
-with a timeout, so an exception, an infinite loop, ``sys.exit`` or a crash in the
-notebook becomes failing checks with messages, never a crashed grader. Checks
-see real Python objects because they run in that same child process.
+The learner's code runs in a child (:mod:`grader.worker`) with stdin closed and the part's
+time limits (:mod:`grader.limits`), so an exception, an endless loop, ``input()``,
+``os._exit`` or a crash becomes a clear message, never a crashed or stuck grader. Object checks
+see real Python objects because they run in that child; artifact checks run in a second child
+that never executed notebook code. The children report pass or fail per check name; points,
+tasks and hints come from this process's copy of the part.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.registry import Check, CheckResult, load_part, part_for_notebook, run_check, run_checks
+from grader.limits import GRACE_S, Limits, limits_for
+from grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
+from grader.registry import Check, CheckResult, Part, load_part, part_for_notebook, prerequisite
+from grader.worker import Outcome, WorkerReport
 from helpers import processes
+from helpers.paths import REPO_ROOT, SOLUTIONS_DIR
 
 GRADING_ENV = "WORKSHOP_GRADING"
 """Set to ``1`` in the grading process: ``check(...)`` calls inside the notebook do nothing."""
-
-DEFAULT_TIMEOUT_S = 1200
-"""Seconds a graded notebook and its checks may take: the LoRA challenge trains for minutes on a CPU."""
 
 
 @dataclass
@@ -71,23 +71,115 @@ class GradeReport:
         }
 
 
-def _failed_everything(notebook: Path, part_name: str, message: str, seconds: float) -> GradeReport:
-    part = load_part(part_name)
-    results = [CheckResult(c.name, c.task, False, message, c.hint, c.points) for c in part.checks]
-    return GradeReport(str(notebook), part_name, results, seconds=round(seconds, 1), problem=message)
+def _not_run(part: Part, message: str = "") -> list[CheckResult]:
+    return [CheckResult(c.name, c.task, False, message, c.hint, c.points, ran=False) for c in part.checks]
 
 
-def grade_notebook(notebook: str | Path, part: str | None = None, *,
-                   timeout: float = DEFAULT_TIMEOUT_S) -> GradeReport:
+def _unusable(notebook: Path, part: Part, problem: str, started: float) -> GradeReport:
+    """A report for a notebook that could not be graded: ``problem`` once, every check listed as not run."""
+    return GradeReport(str(notebook), part.name, _not_run(part), seconds=round(time.perf_counter() - started, 1),
+                       problem=problem[:1].upper() + problem[1:])
+
+
+def _signal_name(returncode: int) -> str:
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def _blame(progress: Path, sources: list[str]) -> str:
+    """Which cell was running, from the child's progress file: ``"code cell 7 (`trainer.train()`)"`` or ``""``."""
+    try:
+        data = json.loads(progress.read_text())
+        number = int(data["cell"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not 1 <= number <= len(sources):
+        return ""
+    return f"code cell {number} (`{first_line(sources[number - 1])}`)"
+
+
+def _died(proc: subprocess.CompletedProcess[str], progress: Path, sources: list[str]) -> str:
+    """One line for a child that ended without a report."""
+    where = _blame(progress, sources) or "the notebook's code"
+    if proc.returncode < 0:
+        name = _signal_name(proc.returncode)
+        why = " (SIGKILL: often the machine ran out of memory)" if name == "SIGKILL" else ""
+        return f"{where} crashed the Python process with {name}{why}; the checks could not run."
+    tail = " | ".join(line for line in proc.stderr.strip().splitlines()[-2:] if line.strip())[:300]
+    return (f"{where} ended the Python process (exit code {proc.returncode}, as os._exit does): remove that call, "
+            "the checks need the process to go on." + (f" Last words: {tail}" if tail and proc.returncode else ""))
+
+
+def _stopped_note(report: WorkerReport, limits: Limits) -> str:
+    """The report's problem line when cells were stopped or skipped, else ``""``."""
+    parts = []
+    for stop in report.stopped:
+        limit = f"the cell limit of {limits.cell_s:.0f} s" if stop.limit == "cell" else \
+            f"the notebook's limit of {limits.notebook_s:.0f} s"
+        parts.append(f"code cell {stop.cell} (`{stop.first_line}`) was stopped at {limit}")
+    if report.skipped_cells:
+        cells = report.skipped_cells
+        parts.append(f"code cells {cells[0]}-{cells[-1]} did not run (no time left)" if len(cells) > 1
+                     else f"code cell {cells[0]} did not run (no time left)")
+    return "; ".join(parts)
+
+
+def _cut_pointer(report: WorkerReport) -> str:
+    """What a failing check adds when the notebook did not run to its end: the first cell cut off."""
+    if report.stopped:
+        first = report.stopped[0]
+        return f"the notebook did not run to its end: code cell {first.cell} (`{first.first_line}`) was stopped"
+    if report.skipped_cells:
+        return f"the notebook did not run to its end: code cell {report.skipped_cells[0]} and later did not run"
+    return ""
+
+
+def _blocked(check: Check, outcomes: dict[str, Outcome]) -> Outcome | None:
+    """A failure pointing to the first check ``check`` requires that failed, or ``None`` when none did."""
+    failed = [name for name in check.requires if name in outcomes and not outcomes[name].passed]
+    if not failed:
+        return None
+    return Outcome(passed=False, message=f"not scored: it builds on a check that failed {prerequisite(failed[0])}.")
+
+
+def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], note: str) -> list[CheckResult]:
+    """The part's checks with the child's outcomes: points, tasks and hints from this process's definitions."""
+    results = []
+    for check in part.checks:
+        outcome = outcomes.get(check.name)
+        if outcome is not None and outcome.passed:
+            outcome = _blocked(check, outcomes) or outcome
+        if outcome is None:
+            results.append(CheckResult(check.name, check.task, False, not_run.get(check.name, ""), check.hint,
+                                       check.points, ran=False))
+            continue
+        message = outcome.message
+        timed_out = "was stopped after" in message or "did not finish within" in message  # says so already
+        if not outcome.passed and note and not timed_out:
+            message = f"{message} ({note}: see the problem above.)"
+        results.append(CheckResult(check.name, check.task, outcome.passed, message, check.hint, check.points,
+                                   round(outcome.seconds, 3)))
+    return results
+
+
+def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: float = 1.0,
+                   limits: Limits | None = None) -> GradeReport:
     """Execute ``notebook`` in a separate process and grade it.
+
+    The notebook's code and the object checks run in one child within the part's limits
+    (:func:`grader.limits.limits_for`); the artifact checks then run in a second, clean child
+    on the files it wrote. Points come from this process's copy of the part.
 
     Args:
         notebook: path of an ``.ipynb`` file.
         part: autograder part; default: the part matching the file name.
-        timeout: seconds allowed for running the notebook's code and the checks.
+        scale: multiplies every time limit (a slow or busy machine).
+        limits: the limits to use instead of the part's (tests).
 
     Returns:
-        A :class:`GradeReport`; never raises for problems of the notebook's code.
+        A :class:`GradeReport`; never raises for problems of the notebook's file or code.
 
     Raises:
         FileNotFoundError: the notebook does not exist.
@@ -96,30 +188,48 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *,
     path = Path(notebook).resolve()
     if not path.is_file():
         raise FileNotFoundError(f"No notebook at {notebook}: give the path of an .ipynb file.")
-    part_name = part or part_for_notebook(path)
-    load_part(part_name)  # fail fast on a bad part name, in this process
+    definition = load_part(part or part_for_notebook(path))
+    limits = limits or limits_for(definition.name, scale)
     started = time.perf_counter()
+    try:
+        _, sources = read_notebook(path, definition.notebook_prefix)
+    except NotebookFileError as err:
+        return _unusable(path, definition, str(err), started)
+    if path.is_relative_to(REPO_ROOT) and not path.is_relative_to(SOLUTIONS_DIR):  # a learner's work: keep a copy
+        backup_notebook(path)
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
-        out = Path(tmp) / "report.json"
+        out, progress = Path(tmp) / "report.json", Path(tmp) / "progress.json"
         try:
-            proc = _run_worker(path, part_name, out, timeout=timeout)
+            proc = _run_worker(path, definition.name, out, limits, Path(tmp), "--progress", str(progress),
+                               timeout=limits.total_s)
         except subprocess.TimeoutExpired:
-            return _failed_everything(
-                path, part_name,
-                f"The notebook did not finish within {timeout:.0f} s: look for an endless loop "
-                "or a very slow cell, fix it and grade again.",
-                time.perf_counter() - started)
-        if proc.returncode != 0 or not out.exists():
-            tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
-            return _failed_everything(
-                path, part_name,
-                f"The notebook's code stopped the grader (exit code {proc.returncode}): {tail}",
-                time.perf_counter() - started)
-        data = json.loads(out.read_text())
-    return GradeReport(
-        str(path), part_name, [CheckResult(**r) for r in data["results"]],
-        data["cell_errors"], round(time.perf_counter() - started, 1),
-    )
+            where = _blame(progress, sources) or "the checks"
+            return _unusable(path, definition, f"{where} was still running when grading reached its limit of "
+                                               f"{limits.total_s:.0f} s and was stopped (it ignored the cell limit: "
+                                               "look for a loop that catches every exception)", started)
+        if not out.exists():
+            return _unusable(path, definition, _died(proc, progress, sources), started)
+        report = WorkerReport.model_validate_json(out.read_text())
+        if report.tampered:
+            results = [CheckResult(c.name, c.task, False, "not scored: the notebook modified the grading code",
+                                   c.hint, c.points, ran=False) for c in definition.checks]
+            return GradeReport(str(path), definition.name, results, report.cell_errors,
+                               round(time.perf_counter() - started, 1),
+                               problem=f"Not graded: {report.tampered}. Remove that code and grade again.")
+        outcomes = dict(report.results)
+        not_run = {name: "not run: the checks' time limit ran out" for name in report.checks_not_run}
+        blocked = {c.name for c in definition.checks
+                   if any(name in outcomes and not outcomes[name].passed for name in c.requires)}
+        if any(c.clean and c.name not in blocked for c in definition.checks):
+            clean, why = _run_clean(definition, {"notebook": report.exports}, limits, Path(tmp), skip=blocked)
+            outcomes.update(clean.get("notebook", {}))
+            not_run.update({c.name: why for c in definition.checks
+                            if c.clean and c.name not in outcomes and c.name not in blocked})
+        outcomes.update({c.name: _blocked(c, outcomes) for c in definition.checks if c.name in blocked})
+    note = _stopped_note(report, limits)
+    return GradeReport(str(path), definition.name, _results(definition, outcomes, not_run, _cut_pointer(report)),
+                       report.cell_errors, round(time.perf_counter() - started, 1),
+                       problem=note[:1].upper() + note[1:] if note else "")
 
 
 SOLUTION_KEY = "(solution)"
@@ -128,12 +238,13 @@ SOLUTION_KEY = "(solution)"
 
 
 def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | None = None, *,
-                   timeout: float = DEFAULT_TIMEOUT_S) -> dict[str, list[CheckResult]]:
+                   timeout: float) -> dict[str, list[CheckResult]]:
     """Grade deliberately wrong versions of a notebook: run it once, then each variant's code on top.
 
     Used by the grader self-tests: each variant redefines one answer (a function or a
     variable) with a known mistake; the notebook's namespace is restored between variants,
-    so one notebook run serves them all.
+    so one notebook run serves them all. Object checks run in the notebook's process; the
+    artifact checks run in one clean process, once per distinct set of names they read.
 
     Args:
         notebook: path of an ``.ipynb`` file (normally the solution).
@@ -150,157 +261,71 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
         RuntimeError: the notebook or a variant raised, or the run timed out (the message says which).
     """
     path = Path(notebook).resolve()
-    part_name = part or part_for_notebook(path)
-    load_part(part_name)
+    definition = load_part(part or part_for_notebook(path))
+    limits = Limits(cell_s=timeout, notebook_s=timeout, checks_s=timeout)
     with tempfile.TemporaryDirectory(prefix="grade-variants-") as tmp:
         spec, out = Path(tmp) / "variants.json", Path(tmp) / "report.json"
         spec.write_text(json.dumps(variants))
         try:
-            proc = _run_worker(path, part_name, out, "--variants", str(spec), timeout=timeout)
+            proc = _run_worker(path, definition.name, out, limits, Path(tmp), "--variants", str(spec),
+                               timeout=timeout)
         except subprocess.TimeoutExpired as err:
             raise RuntimeError(f"Grading the variants of {path.name} took more than {timeout:.0f} s.") from err
         if proc.returncode != 0 or not out.exists():
             raise RuntimeError(f"Grading the variants of {path.name} failed (exit code {proc.returncode}):\n"
                                f"{proc.stderr[-3000:]}")
-        data = json.loads(out.read_text())
-    if data["cell_errors"]:
-        raise RuntimeError(f"{path.name} raised while running: {data['cell_errors']}")
-    graded = {name: [CheckResult(**r) for r in results] for name, results in data["variants"].items()}
-    graded[SOLUTION_KEY] = [CheckResult(**r) for r in data["results"]]
+        report = WorkerReport.model_validate_json(out.read_text())
+        if report.cell_errors or report.stopped or report.tampered:
+            raise RuntimeError(f"{path.name} did not run cleanly: errors {report.cell_errors}, stopped "
+                               f"{report.stopped}, tampered {report.tampered!r}")
+        clean: dict[str, dict[str, Outcome]] = {}
+        if any(c.clean for c in definition.checks):
+            labelled = {SOLUTION_KEY: report.exports, **report.variant_exports}
+            clean, why = _run_clean(definition, labelled, limits, Path(tmp))
+            if not clean:
+                raise RuntimeError(f"The artifact checks of {path.name} did not run: {why}")
+    graded = {name: _results(definition, {**outcomes, **clean.get(name, {})}, {}, "")
+              for name, outcomes in report.variants.items()}
+    graded[SOLUTION_KEY] = _results(definition, {**report.results, **clean.get(SOLUTION_KEY, {})}, {}, "")
     return graded
 
 
-def _run_worker(notebook: Path, part_name: str, out: Path, *extra: str,
+def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, tmp: Path,
+               skip: set[str] = frozenset()) -> tuple[dict[str, dict[str, Outcome]], str]:
+    """Run the artifact checks (but ``skip``) in a clean child, once per label's exports.
+
+    Returns:
+        ``({label: {check name: outcome}}, why nothing came back or "")``.
+    """
+    exports, out = tmp / "exports.json", tmp / "clean.json"
+    exports.write_text(json.dumps({"labels": labelled, "skip": sorted(skip)}))
+    try:
+        proc = _run_worker(exports, part.name, out, limits, tmp, "--clean", timeout=limits.checks_s + GRACE_S)
+    except subprocess.TimeoutExpired:
+        return {}, f"not run: the artifact checks took more than {limits.checks_s:.0f} s"
+    if not out.exists():
+        tail = " | ".join(proc.stderr.strip().splitlines()[-2:])[:300]
+        return {}, f"not run: the artifact checks' process failed (exit code {proc.returncode}): {tail}"
+    data = json.loads(out.read_text())
+    return {label: {name: Outcome.model_validate(o) for name, o in results.items()}
+            for label, results in data.items()}, ""
+
+
+def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Path, *extra: str,
                 timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run this module's worker on ``notebook`` in a child; past ``timeout`` its whole process group is killed.
+    """Run :mod:`grader.worker` on ``target`` in a child; past ``timeout`` its whole process group is killed.
+
+    The child's temporary files go to ``tmp`` (``TMPDIR``), which the caller removes.
 
     Raises:
         subprocess.TimeoutExpired: the child (and every process it started) ran too long and was killed.
     """
-    env = {**os.environ, GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "grader.runner", str(notebook), part_name, str(out), *extra]
-    return processes.run(command, cwd=notebook.parent, env=env, timeout=timeout)
-
-
-def _execute_notebook(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run every code cell in an IPython shell; return its namespace and the cell errors."""
-    import nbformat
-    from IPython.core.interactiveshell import InteractiveShell
-
-    class GradingShell(InteractiveShell):
-        def enable_gui(self, gui=None):  # `%matplotlib inline` needs no GUI event loop here
-            return None
-
-    nb = nbformat.read(path, as_version=4)
-    shell = GradingShell.instance()
-    errors: list[dict[str, Any]] = []
-    code_cells = [c for c in nb.cells if c.cell_type == "code"]
-    for number, cell in enumerate(code_cells, start=1):
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = shell.run_cell(cell.source, store_history=False, silent=True)
-        err = result.error_in_exec or result.error_before_exec
-        if err is not None:
-            errors.append({"cell": number, "error": f"{type(err).__name__}: {err}"})
-    return shell.user_ns, errors
-
-
-_GONE = object()
-
-
-class _ReadTracker(dict):
-    """A copy of the namespace that records which names a check reads."""
-
-    def __init__(self, ns: dict[str, Any]):
-        super().__init__(ns)
-        self.reads: set[str] = set()
-
-    def __getitem__(self, key):
-        self.reads.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key, default=None):
-        self.reads.add(key)
-        return super().get(key, default)
-
-    def __contains__(self, key):
-        self.reads.add(key)
-        return super().__contains__(key)
-
-
-def _run_tracked(check: Check, ns: dict[str, Any]) -> tuple[CheckResult, set[str]]:
-    tracked = _ReadTracker(ns)
-    return run_check(check, tracked), tracked.reads
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
-
-
-def _dependencies(reads: set[str], ns: dict[str, Any]) -> set[str]:
-    """Names a check depends on: those it read, plus the globals of the notebook functions among them.
-
-    A variant that rebinds none of these names cannot change the check's result, so the
-    solution's result is reused (one notebook run serves every variant quickly).
-    """
-    todo, seen = list(reads), set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        value = ns.get(name)
-        if isinstance(value, types.FunctionType) and value.__globals__ is ns:
-            todo.extend(n for n in _global_names(value.__code__) if n in ns)
-    return seen
-
-
-def _worker(notebook: str, part_name: str, out: str, variants_file: str | None = None) -> None:
-    part = load_part(part_name)
-    ns, errors = _execute_notebook(Path(notebook))
-    sink = io.StringIO()
-    if variants_file is None:
-        with contextlib.redirect_stdout(sink):
-            results = run_checks(part, ns)
-        payload = {"cell_errors": errors, "results": [r.as_dict() for r in results]}
-    else:
-        from IPython.core.interactiveshell import InteractiveShell
-
-        shell = InteractiveShell.instance()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            baseline = {c.name: _run_tracked(c, ns) for c in part.checks}
-        graded: dict[str, list[dict[str, Any]]] = {}
-        for name, source in json.loads(Path(variants_file).read_text()).items():
-            snapshot = dict(ns)
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                outcome = shell.run_cell(source, store_history=False, silent=True)
-                failure = outcome.error_in_exec or outcome.error_before_exec
-                if failure is not None:
-                    raise RuntimeError(f"variant {name!r} raised {type(failure).__name__}: {failure}")
-                changed = {k for k in ns.keys() | snapshot.keys() if ns.get(k, _GONE) is not snapshot.get(k, _GONE)}
-                results = []
-                for check in part.checks:
-                    result, reads = baseline[check.name]
-                    if _dependencies(reads, ns) & changed:
-                        result = run_check(check, ns)
-                    results.append(result.as_dict())
-                graded[name] = results
-            ns.clear()
-            ns.update(snapshot)
-        payload = {"cell_errors": errors, "variants": graded,
-                   "results": [result.as_dict() for result, _ in baseline.values()]}
-    Path(out).write_text(json.dumps(payload))
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description="Grading worker (internal): run by grade_notebook().")
-    parser.add_argument("notebook")
-    parser.add_argument("part")
-    parser.add_argument("out")
-    parser.add_argument("--variants", help="JSON file {name: source} of wrong variants to grade")
-    args = parser.parse_args()
-    _worker(args.notebook, args.part, args.out, args.variants)
+    scratch = tmp / "tmp"
+    scratch.mkdir(exist_ok=True)
+    env = {**os.environ, GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
+    command = [sys.executable, "-c", "import sys; from grader.worker import main; sys.exit(main())",
+               str(target), part_name, str(out), "--cell-s", str(limits.cell_s),
+               "--check-s", str(limits.check_s or limits.cell_s),
+               "--notebook-s", str(limits.notebook_s), "--checks-s", str(limits.checks_s), *extra]
+    cwd = target.parent if target.suffix == ".ipynb" else REPO_ROOT
+    return processes.run(command, cwd=cwd, env=env, timeout=timeout)

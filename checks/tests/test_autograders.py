@@ -29,3 +29,27 @@ def test_every_check_fails_on_the_untouched_learner_notebook(part):
     passed = [r.name for r in report.results if r.passed]
     assert not passed, f"checks that pass with no work done cannot fail: {passed}"
     assert all(r.message and r.hint for r in report.results)
+
+
+@pytest.mark.slow
+def test_a_challenge_cut_short_keeps_the_results_of_the_cells_that_finished(tmp_path):
+    """A busy machine: the notebook's limit runs out in the middle (here: a cell that sleeps before Task 4)."""
+    import nbformat
+
+    from grader.limits import Limits
+
+    solution = nbformat.read(part_notebook("solutions", "challenge"), as_version=4)
+    task4 = next(i for i, cell in enumerate(solution.cells)
+                 if cell.cell_type == "markdown" and cell.source.startswith("## Task 4"))
+    solution.cells.insert(task4, nbformat.v4.new_code_cell("import time\ntime.sleep(10**6)"))
+    copy = tmp_path / "04_challenge_busy.ipynb"
+    nbformat.write(solution, copy)
+    report = grade_notebook(copy, "challenge", limits=Limits(cell_s=3600, notebook_s=150, checks_s=600))
+    by_task = {}
+    for r in report.results:
+        by_task.setdefault(r.task.split(":")[0], []).append(r)
+    assert all(r.passed for task in ("Task 1", "Task 2", "Task 3") for r in by_task[task]), report.results
+    assert "was stopped at the notebook's limit of 150 s" in report.problem and "did not run" in report.problem
+    later = [r for task in ("Task 4", "Task 5", "Task 6") for r in by_task[task]]
+    assert later and not any(r.passed for r in later)
+    assert all("(`import time`) was stopped: see the problem above" in r.message for r in later if r.ran)

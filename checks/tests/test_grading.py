@@ -8,6 +8,7 @@ import pytest
 
 from grader import grade_notebook, load_part, run_checks
 from grader.__main__ import main as grade_main
+from grader.limits import GRACE_S, Limits
 
 CORRECT = '''
 import torch
@@ -103,17 +104,164 @@ def test_a_raising_cell_is_reported_and_grading_goes_on(make_notebook):
     assert report.cell_errors == [{"cell": 1, "error": "ZeroDivisionError: division by zero"}]
 
 
-@pytest.mark.slow
-def test_an_endless_loop_times_out_into_failed_checks(make_notebook):
-    report = grade_notebook(make_notebook(CORRECT, "while True:\n    pass"), "demo", timeout=20)
-    assert report.score == 0 and len(report.results) == 3
-    assert "did not finish within 20 s" in report.problem
+SHORT = Limits(cell_s=8, notebook_s=30, checks_s=30)
+"""Limits for these small notebooks: a stopped cell costs seconds, not the demo's real limit."""
 
 
 @pytest.mark.slow
-def test_a_notebook_that_kills_its_process_fails_with_a_message(make_notebook):
-    report = grade_notebook(make_notebook(CORRECT, "import os\nos._exit(3)"), "demo")
-    assert report.score == 0 and "exit code 3" in report.results[0].message
+def test_an_endless_loop_is_stopped_at_the_cell_limit_and_the_rest_is_graded(make_notebook):
+    report = grade_notebook(make_notebook("import time\nwhile True:\n    time.sleep(0.1)", CORRECT), "demo",
+                            limits=SHORT)
+    assert report.score == report.total == 3, "the cells after the stopped one still ran and were graded"
+    assert "Code cell 1 (`import time`) was stopped at the cell limit of 8 s" in report.problem
+    assert report.seconds < 8 + 20
+
+
+@pytest.mark.slow
+def test_a_function_stopped_once_fails_at_once_afterwards(make_notebook):
+    looping = "def mean_pool(last_hidden_state, attention_mask):\n    while True:\n        pass"
+    report = grade_notebook(make_notebook(looping, "mean_pool(None, None)"), "demo", limits=SHORT)
+    assert "Code cell 2 (`mean_pool(None, None)`) was stopped at the cell limit of 8 s" in report.problem
+    assert report.score == 0 and report.seconds < 8 + 20, "the checks did not wait for the loop again"
+    assert all("mean_pool() did not finish within 8 s when grading called it before" in r.message
+               for r in report.results), report.results
+
+
+@pytest.mark.slow
+def test_a_check_calling_an_endless_function_is_stopped_and_named(make_notebook):
+    looping = "def mean_pool(last_hidden_state, attention_mask):\n    while True:\n        pass"
+    report = grade_notebook(make_notebook(looping), "demo", limits=SHORT)
+    first, *others = report.results
+    assert first.message.startswith("the check was stopped after 8 s: mean_pool() did not finish")
+    assert all("did not finish within 8 s when grading called it before" in r.message for r in others)
+    assert report.seconds < 8 + 20
+
+
+@pytest.mark.slow
+def test_the_notebook_limit_skips_the_cells_it_leaves_no_time_for(make_notebook):
+    limits = Limits(cell_s=5, notebook_s=7, checks_s=30)
+    report = grade_notebook(make_notebook("import time\ntime.sleep(4)", "time.sleep(4)", CORRECT), "demo",
+                            limits=limits)
+    assert "Code cell 2 (`time.sleep(4)`) was stopped at the notebook's limit of 7 s" in report.problem
+    assert "code cell 3 did not run" in report.problem
+    assert report.score == 0 and "`mean_pool` is not defined" in report.results[0].message
+    assert "code cell 2 (`time.sleep(4)`) was stopped: see the problem above" in report.results[0].message
+
+
+@pytest.mark.slow
+def test_a_cell_that_swallows_the_limit_is_killed_by_the_parent(make_notebook):
+    stubborn = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass"
+    report = grade_notebook(make_notebook(CORRECT, stubborn), "demo",
+                            limits=Limits(cell_s=2, notebook_s=2, checks_s=2))
+    assert report.score == 0 and all(not r.ran for r in report.results)
+    assert "Code cell 2 (`while True:`) was still running when grading reached its limit" in report.problem
+    assert report.seconds < 2 + 2 + GRACE_S + 15
+
+
+@pytest.mark.slow
+def test_input_is_answered_at_once_with_what_to_do(make_notebook):
+    report = grade_notebook(make_notebook("name = input('your name? ')", CORRECT), "demo", limits=SHORT)
+    assert report.score == 3 and report.seconds < 30
+    assert report.cell_errors == [{"cell": 1, "error": "RuntimeError: input() cannot be answered while grading: "
+                                                       "remove it (or give the value in the code)."}]
+
+
+@pytest.mark.slow
+def test_os_exit_names_the_cell_that_ended_the_process(make_notebook):
+    report = grade_notebook(make_notebook(CORRECT, "import os\nos._exit(0)"), "demo", limits=SHORT)
+    assert report.score == 0 and all(not r.ran for r in report.results)
+    assert report.problem.startswith("Code cell 2 (`import os`) ended the Python process (exit code 0, as os._exit")
+    assert "RuntimeWarning" not in report.problem and "runpy" not in report.problem
+
+
+@pytest.mark.slow
+def test_a_crash_names_the_cell_and_the_signal(make_notebook):
+    report = grade_notebook(make_notebook("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"), "demo",
+                            limits=SHORT)
+    assert "Code cell 1 (`import os, signal`) crashed the Python process with SIGSEGV" in report.problem
+
+
+@pytest.mark.parametrize("content, says", [
+    (b"", "is empty (0 bytes)"),
+    (b'{"cells": [ {"cell_type": "code", "sou', "is not a valid notebook (not JSON"),
+    (b'{"hello": 1}', "is not a valid notebook"),
+    (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(), "has no code to grade"),
+])
+def test_a_broken_file_gives_one_line_and_lists_the_checks_once_as_not_run(tmp_path, content, says, capsys):
+    path = tmp_path / "02_demo_broken.ipynb"
+    path.write_bytes(content)
+    report = grade_notebook(path, "demo")
+    assert says in report.problem and "\n" not in report.problem and "Traceback" not in report.problem
+    assert report.seconds < 5 and all(not r.ran and not r.passed for r in report.results)
+    assert grade_main([str(path), "--json", str(tmp_path / "report.json")]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count(says) == 1, printed
+    assert printed.count("[----]") == len(report.results) and "score: 0/3  (3 checks not run)" in printed
+
+
+def test_a_broken_notebook_points_to_its_backup_and_to_git(tmp_path, monkeypatch):
+    import grader.notebook_file as notebook_file
+
+    monkeypatch.setattr(notebook_file, "BACKUPS_DIR", tmp_path / "backups")
+    good = tmp_path / "02_demo_mine.ipynb"
+    good.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    copy = notebook_file.backup_notebook(good, tmp_path / "backups")
+    good.write_text('{"cells": [')
+    with pytest.raises(notebook_file.NotebookFileError, match=f"last graded is {copy}") as err:
+        notebook_file.read_notebook(good)
+    assert "\n" not in str(err.value)
+    for _ in range(5):
+        notebook_file.backup_notebook(good, tmp_path / "backups")
+    assert len(list((tmp_path / "backups").glob("*.ipynb"))) <= notebook_file.KEEP_BACKUPS
+    inside = notebook_file.REPO_ROOT / "notebooks" / "02_demo_loading_and_using_models.ipynb"
+    assert "git checkout -- notebooks/02_demo" in notebook_file._restore_advice(inside)
+
+
+def test_a_notebook_of_another_part_is_refused(make_notebook):
+    report = grade_notebook(make_notebook(CORRECT, name="01_concept_mine.ipynb"), "demo")
+    assert "is not the 02_demo… notebook this part grades" in report.problem and report.score == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", [
+    "import grader.registry\ngrader.registry.run_check = lambda check, ns: None",
+    "from grader import load_part\nfor c in load_part('demo').checks:\n"
+    "    object.__setattr__(c, 'func', lambda ns: None)",
+    "import sys, types\nsys.modules['grader.registry'] = types.ModuleType('grader.registry')",
+    "import builtins\nbuiltins.isinstance = lambda *a: True",
+    "import grader.worker\ngrader.worker.run_limited.__code__ = (lambda *a, **k: None).__code__",
+])
+def test_a_notebook_that_modifies_the_grading_code_scores_nothing(make_notebook, attack):
+    report = grade_notebook(make_notebook(attack, "x = 1"), "demo", limits=SHORT)
+    assert report.score == 0 and all(not r.ran for r in report.results)
+    assert report.problem.startswith("Not graded: code cell 1 (") and "changed the grading code" in report.problem
+
+
+@pytest.mark.slow
+def test_what_the_notebook_puts_in_the_temp_folder_is_removed_with_the_grading(make_notebook):
+    import tempfile
+    from pathlib import Path
+
+    report = grade_notebook(make_notebook("import tempfile\nfolder = tempfile.mkdtemp(prefix='leftover-')", CORRECT),
+                            "demo", limits=SHORT)
+    assert report.score == 3
+    assert not list(Path(tempfile.gettempdir()).glob("leftover-*")), "a graded notebook's temp folder outlived it"
+
+
+@pytest.mark.slow
+def test_points_come_from_the_parent_not_from_the_notebook(make_notebook, tmp_path):
+    forge = ("import grader.registry as r\n"
+             "for c in r.load_part('demo').checks:\n    object.__setattr__(c, 'points', 1000)\n"
+             "from grader.worker import Outcome, WorkerReport\n"
+             "import sys, pathlib, os\n"
+             "out = pathlib.Path(sys.argv[3])\n"
+             "out.write_text(WorkerReport(results={c.name: Outcome(passed=True, message='ok') "
+             "for c in r.load_part('demo').checks} | {'invented': Outcome(passed=True, message='ok')})"
+             ".model_dump_json())\n"
+             "os._exit(0)")
+    report = grade_notebook(make_notebook(forge), "demo", limits=SHORT)
+    assert report.total == 3 and report.score <= 3, "points and totals are the parent's"
+    assert {r.name for r in report.results} == {c.name for c in load_part("demo").checks}
 
 
 @pytest.mark.slow
@@ -141,7 +289,7 @@ def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch)
     out.write_text(json.dumps({"notebooks": [
         {"part": "exercise", "score": 5, "total": 22, "notebook": "x", "results": []},
         {"part": "demo", "score": 0, "total": 3, "notebook": "y", "results": []}]}))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, timeout: GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale: GradeReport(str(nb), "demo", []))
     assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0
     parts = {r["part"]: r for r in json.loads(out.read_text())["notebooks"]}
     assert parts["exercise"]["score"] == 5, "a part not graded this time keeps its earlier result"

@@ -18,6 +18,8 @@ same namespace (restored between variants), followed by all of the part's checks
 from __future__ import annotations
 
 import ast
+import re
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -58,3 +60,13 @@ def test_every_check_has_a_wrong_variant(part):
     checks = {c.name for c in load_part(part).checks}
     assert declared <= checks, f"variants name checks that do not exist: {declared - checks}"
     assert checks <= declared, f"checks never shown to fail on a wrong answer: {checks - declared}"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(GRADING_TIMEOUT_S)
+@pytest.mark.parametrize("part", VARIANT_PARTS)
+def test_the_variants_leave_nothing_in_the_temp_folder(graded_variants, part):
+    graded_variants(part)
+    prefixes = {m for path in variant_files(part) for m in re.findall(r'mkdtemp\(prefix="([^"]+)"\)', path.read_text())}
+    left = [p.name for prefix in sorted(prefixes) for p in Path(tempfile.gettempdir()).glob(f"{prefix}*")]
+    assert not left, f"grading the variants left {left} in {tempfile.gettempdir()}"

@@ -4,7 +4,7 @@ On a CPU machine the dtype gives it away; on a GPU machine the device does too.
 """
 
 CHECK = "the model is on the device and dtype chosen by helpers.setup()"
-MESSAGE = "but helpers.setup() chose"
+MESSAGE = "helpers.setup() chose"
 
 
 def load_generator(model_name):

@@ -1,0 +1,81 @@
+"""Tamper evidence: is the grading code in this process still the code the grader loaded?
+
+Object checks run in the notebook's own process (they need its live objects), so a cell could
+replace ``run_check``, a part's check functions or points, a ``sys.modules`` entry, or a
+builtin such as ``isinstance``. :func:`fingerprint` records the identity of every function,
+class and code object of the grading modules (and of the builtins) before the notebook runs;
+:func:`changes` compares after each cell. It is evidence, not a sandbox: code that replaces
+this module's own functions is caught too, code that rewrites memory is not, and scores come
+from the parent process anyway (:mod:`grader.runner`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import sys
+import types
+from typing import Any
+
+# This module's own view of the builtins it calls, bound now: a cell that replaces builtins.isinstance must not
+# blind the comparison that is meant to notice it.
+callable, dict, id, isinstance, list, repr, sorted, type, vars = (
+    builtins.callable, builtins.dict, builtins.id, builtins.isinstance, builtins.list, builtins.repr,
+    builtins.sorted, builtins.type, builtins.vars)
+ORIGINAL_BUILTINS = builtins.dict(builtins.vars(builtins))
+"""The builtins as they were when the grader started; :func:`restore_builtins` puts them back."""
+
+GUARDED_PREFIXES = ("grader", "workshop_autograders", "workshop_reference", "helpers")
+"""Modules whose functions and classes decide a grade: the engine, the parts, the reference, the helpers they call."""
+
+
+def _guarded_modules() -> dict[str, types.ModuleType]:
+    return {name: module for name, module in list(sys.modules.items())
+            if isinstance(module, types.ModuleType) and name.split(".")[0] in GUARDED_PREFIXES}
+
+
+def _members(prefix: str, namespace: dict[str, Any], into: dict[str, int], depth: int = 0) -> None:
+    for key, value in list(namespace.items()):
+        if isinstance(value, types.FunctionType):
+            into[f"{prefix}.{key}"] = id(value)
+            into[f"{prefix}.{key}.__code__"] = id(value.__code__)
+        elif callable(value):  # classes, builtins, functools.cache wrappers, partials
+            into[f"{prefix}.{key}"] = id(value)
+            if isinstance(value, type) and depth == 0 and value.__module__.split(".")[0] in GUARDED_PREFIXES:
+                _members(f"{prefix}.{key}", dict(vars(value)), into, depth + 1)
+
+
+def fingerprint(parts: list[Any]) -> dict[str, int | str]:
+    """Identities of the grading code now: ``{what: id or value}``.
+
+    Args:
+        parts: the :class:`grader.registry.Part` objects being graded (their checks, functions and points).
+    """
+    prints: dict[str, int | str] = {}
+    for name, module in sorted(_guarded_modules().items()):
+        prints[f"sys.modules[{name!r}]"] = id(module)
+        _members(name, dict(vars(module)), prints)
+    for key, value in vars(builtins).items():
+        if callable(value):
+            prints[f"builtins.{key}"] = id(value)
+    for part in parts:
+        prints[f"part {part.name}: checks"] = id(part.checks)
+        prints[f"part {part.name}: number of checks"] = len(part.checks)
+        for check in part.checks:
+            where = f"check {check.name!r}"
+            prints[where] = id(check)
+            prints[f"{where}: function"] = id(check.func)
+            prints[f"{where}: code"] = id(check.func.__code__)
+            prints[f"{where}: points"] = repr(check.points)
+    return prints
+
+
+def restore_builtins() -> None:
+    """Put back every builtin a notebook replaced or removed, so the grader can finish its report."""
+    for key, value in ORIGINAL_BUILTINS.items():
+        if vars(builtins).get(key) is not value:
+            setattr(builtins, key, value)
+
+
+def changes(before: dict[str, int | str], after: dict[str, int | str]) -> list[str]:
+    """What differs between two fingerprints: replaced or removed entries (new modules and names are allowed)."""
+    return [key for key, value in before.items() if after.get(key) != value]
