@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import contextlib
+import functools
 import io
 import json
 import signal
@@ -123,7 +124,9 @@ def _write_progress(path: Path | None, number: int, line: str) -> None:
         path.write_text(json.dumps({"cell": number, "first_line": line}))
 
 
+@functools.cache
 def _shell():
+    """The process's one IPython shell (a singleton: the variants run in the notebook's own)."""
     from IPython.core.interactiveshell import InteractiveShell
 
     class GradingShell(InteractiveShell):
