@@ -221,7 +221,8 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
         blocked = {c.name for c in definition.checks
                    if any(name in outcomes and not outcomes[name].passed for name in c.requires)}
         if any(c.clean and c.name not in blocked for c in definition.checks):
-            clean, why = _run_clean(definition, {"notebook": report.exports}, limits, Path(tmp), skip=blocked)
+            clean, why = _run_clean(definition, {"notebook": report.exports}, limits, Path(tmp), path.parent,
+                                    skip=blocked)
             outcomes.update(clean.get("notebook", {}))
             not_run.update({c.name: why for c in definition.checks
                             if c.clean and c.name not in outcomes and c.name not in blocked})
@@ -281,7 +282,7 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
         clean: dict[str, dict[str, Outcome]] = {}
         if any(c.clean for c in definition.checks):
             labelled = {SOLUTION_KEY: report.exports, **report.variant_exports}
-            clean, why = _run_clean(definition, labelled, limits, Path(tmp))
+            clean, why = _run_clean(definition, labelled, limits, Path(tmp), path.parent)
             if not clean:
                 raise RuntimeError(f"The artifact checks of {path.name} did not run: {why}")
     graded = {name: _results(definition, {**outcomes, **clean.get(name, {})}, {}, "")
@@ -290,9 +291,11 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
     return graded
 
 
-def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, tmp: Path,
+def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, tmp: Path, cwd: Path,
                skip: set[str] = frozenset()) -> tuple[dict[str, dict[str, Outcome]], str]:
     """Run the artifact checks (but ``skip``) in a clean child, once per label's exports.
+
+    The child works in ``cwd``, the notebook's folder, as the notebook did: its relative paths mean the same there.
 
     Returns:
         ``({label: {check name: outcome}}, why nothing came back or "")``.
@@ -300,7 +303,7 @@ def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, 
     exports, out = tmp / "exports.json", tmp / "clean.json"
     exports.write_text(json.dumps({"labels": labelled, "skip": sorted(skip)}))
     try:
-        proc = _run_worker(exports, part.name, out, limits, tmp, "--clean", timeout=limits.checks_s + GRACE_S)
+        proc = _run_worker(exports, part.name, out, limits, tmp, "--clean", cwd=cwd, timeout=limits.checks_s + GRACE_S)
     except subprocess.TimeoutExpired:
         return {}, f"not run: the artifact checks took more than {limits.checks_s:.0f} s"
     if not out.exists():
@@ -312,10 +315,11 @@ def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, 
 
 
 def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Path, *extra: str,
-                timeout: float) -> subprocess.CompletedProcess[str]:
+                timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run :mod:`grader.worker` on ``target`` in a child; past ``timeout`` its whole process group is killed.
 
-    The child's temporary files go to ``tmp`` (``TMPDIR``), which the caller removes.
+    The child works in ``cwd`` (default: the notebook's folder); its temporary files go to ``tmp`` (``TMPDIR``),
+    which the caller removes.
 
     Raises:
         subprocess.TimeoutExpired: the child (and every process it started) ran too long and was killed.
@@ -327,5 +331,4 @@ def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Pa
                str(target), part_name, str(out), "--cell-s", str(limits.cell_s),
                "--check-s", str(limits.check_s or limits.cell_s),
                "--notebook-s", str(limits.notebook_s), "--checks-s", str(limits.checks_s), *extra]
-    cwd = target.parent if target.suffix == ".ipynb" else REPO_ROOT
-    return processes.run(command, cwd=cwd, env=env, timeout=timeout)
+    return processes.run(command, cwd=cwd or target.parent, env=env, timeout=timeout)
