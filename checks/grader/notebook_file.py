@@ -9,6 +9,7 @@ broken later (an editor crash, a bad merge) has a recent copy to return to.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -22,6 +23,17 @@ class NotebookFileError(ValueError):
     """The file cannot be graded as it is; the message is one line that says what to do."""
 
 
+def _tracked_by_git(path: Path) -> bool:
+    """Whether ``path`` is a file of this repository's git history (so ``git checkout`` can restore it)."""
+    if not path.resolve().is_relative_to(REPO_ROOT):
+        return False
+    try:
+        return subprocess.run(["git", "ls-files", "--error-unmatch", str(path.resolve())], cwd=REPO_ROOT,
+                              capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):  # no git here
+        return False
+
+
 def _restore_advice(path: Path) -> str:
     advice = []
     backup = latest_backup(path)
@@ -30,7 +42,7 @@ def _restore_advice(path: Path) -> str:
     checkpoint = path.parent / ".ipynb_checkpoints" / f"{path.stem}-checkpoint.ipynb"
     if checkpoint.is_file():
         advice.append(f"JupyterLab's last checkpoint is {shown_path(checkpoint)}")
-    if path.resolve().is_relative_to(REPO_ROOT):
+    if _tracked_by_git(path):
         advice.append(f"`git checkout -- {shown_path(path)}` restores the starting version (your answers are lost)")
     return "; ".join(advice) if advice else "restore it from a copy"
 

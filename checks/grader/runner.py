@@ -78,7 +78,7 @@ def _not_run(part: Part, message: str = "") -> list[CheckResult]:
 def _unusable(notebook: Path, part: Part, problem: str, started: float) -> GradeReport:
     """A report for a notebook that could not be graded: ``problem`` once, every check listed as not run."""
     return GradeReport(str(notebook), part.name, _not_run(part), seconds=round(time.perf_counter() - started, 1),
-                       problem=problem[:1].upper() + problem[1:])
+                       problem=problem)
 
 
 def _signal_name(returncode: int) -> str:
@@ -103,6 +103,7 @@ def _blame(progress: Path, sources: list[str]) -> str:
 def _died(proc: subprocess.CompletedProcess[str], progress: Path, sources: list[str]) -> str:
     """One line for a child that ended without a report."""
     where = _blame(progress, sources) or "the notebook's code"
+    where = where[:1].upper() + where[1:]
     if proc.returncode < 0:
         name = _signal_name(proc.returncode)
         why = " (SIGKILL: often the machine ran out of memory)" if name == "SIGKILL" else ""
@@ -204,6 +205,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
                                timeout=limits.total_s)
         except subprocess.TimeoutExpired:
             where = _blame(progress, sources) or "the checks"
+            where = where[:1].upper() + where[1:]
             return _unusable(path, definition, f"{where} was still running when grading reached its limit of "
                                                f"{limits.total_s:.0f} s and was stopped (it ignored the cell limit: "
                                                "look for a loop that catches every exception)", started)

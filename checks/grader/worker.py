@@ -99,17 +99,15 @@ def _disable_stuck_function(error: BaseException, ns: dict[str, Any], seconds: f
     tb = error.__traceback__
     while tb is not None:
         frame = tb.tb_frame
-        if frame.f_globals is ns and frame.f_code.co_name != "<module>":
-            name = frame.f_code.co_name
-            stuck = ns.get(name)
-            if isinstance(stuck, types.FunctionType) and stuck.__code__ is frame.f_code:
-                def stub(*args, _name=name, **kwargs):
-                    raise TimeoutError(f"{_name}() did not finish within {seconds:.0f} s when grading called it "
-                                       "before (an endless loop, or a very slow answer): fix it and grade again.")
+        name = frame.f_code.co_name
+        stuck = ns.get(name) if frame.f_globals is ns and not name.startswith("<") else None  # not <listcomp> ...
+        if isinstance(stuck, types.FunctionType) and stuck.__code__ is frame.f_code:
+            def stub(*args, _name=name, **kwargs):
+                raise TimeoutError(f"{_name}() did not finish within {seconds:.0f} s when grading called it "
+                                   "before (an endless loop, or a very slow answer): fix it and grade again.")
 
-                ns[name] = stub
-                return name
-            return None
+            ns[name] = stub
+            return name
         tb = tb.tb_next
     return None
 
