@@ -72,6 +72,7 @@ class GradeReport:
 
 
 def _not_run(part: Part, message: str = "") -> list[CheckResult]:
+    """Every check of ``part`` as not run, with ``message`` (shown once per check, after its name)."""
     return [CheckResult(c.name, c.task, False, message, c.hint, c.points, ran=False) for c in part.checks]
 
 
@@ -213,8 +214,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
             return _unusable(path, definition, _died(proc, progress, sources), started)
         report = WorkerReport.model_validate_json(out.read_text())
         if report.tampered:
-            results = [CheckResult(c.name, c.task, False, "not scored: the notebook modified the grading code",
-                                   c.hint, c.points, ran=False) for c in definition.checks]
+            results = _not_run(definition, "not scored: the notebook modified the grading code")
             return GradeReport(str(path), definition.name, results, report.cell_errors,
                                round(time.perf_counter() - started, 1),
                                problem=f"Not graded: {report.tampered}. Remove that code and grade again.")
