@@ -746,7 +746,8 @@ def _gain(ns):
         folder = _adapter_files(ns)
     except AssertionError:
         expect(False, f"there is no trained adapter to evaluate {prerequisite(ADAPTER_CHECK)}.")
-    scores = _adapter_scores(_signature(folder))
+    signature = _signature(folder)  # hashes the adapter's files: once per check
+    scores = _adapter_scores(signature)
     base = _base_test_score()
     claim = ""
     results_path = ns.get("RESULTS_PATH")
@@ -759,7 +760,7 @@ def _gain(ns):
     expect(scores["exact_match"] >= base + MIN_GAIN,
            f"on the 100 test tickets the saved adapter scores {_pct(scores['exact_match'])} exact match, the base "
            f"model {_pct(base)}: the gain must be at least {MIN_GAIN:.0%} points{claim}.")
-    validation = _adapter_scores(_signature(folder), "validation")["exact_match"]
+    validation = _adapter_scores(signature, "validation")["exact_match"]
     expect(scores["exact_match"] - validation <= MAX_TEST_LEAD,
            f"the saved adapter scores {_pct(scores['exact_match'])} on the hidden test tickets but "
            f"{_pct(validation)} on the validation tickets: a lead that large means it has seen test tickets "
