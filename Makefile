@@ -7,9 +7,11 @@ KERNEL := transformers-workshop
 STAMP := $(VENV)/.workshop-installed
 NB ?=
 ARGS ?=
+CPU ?= native
+STAND_IN := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models run test lint student grade lab clean resolve
+.PHONY: help setup models run test lint student grade lab clean resolve bench
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +54,9 @@ test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval ov
 
 lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
+
+bench: $(STAMP)  ## measure notebooks, generation, training, check() and grading into build/bench/ (CPU=avx2: AVX2 stand-in)
+	$(if $(filter avx2,$(CPU)),$(STAND_IN)) HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m bench --cpu $(CPU)
 
 resolve: $(STAMP)  ## check that the pins install on Python 3.10-3.13 for Linux, macOS and Windows (downloads; not in make test)
 	$(PY) -m authoring.resolve_pins

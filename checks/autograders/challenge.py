@@ -740,7 +740,9 @@ def _reload(ns):
 @part.check(GAIN_CHECK, task=T5,
             hint="Train longer or with a higher learning rate, mask the prompt, keep the <|im_end|> label; then save "
                  "the trained adapter again. The grader loads it from ADAPTER_DIR and scores the 100 test tickets.",
-            reads=("ADAPTER_DIR", "RESULTS_PATH"), requires=(ADAPTER_CHECK,))
+            reads=("ADAPTER_DIR", "RESULTS_PATH"), requires=(ADAPTER_CHECK,),
+            grading_only="it answers the 100 hidden test and 60 validation tickets with the saved adapter (1-2 "
+                         "minutes on a laptop CPU); your validation score above is the same measurement")
 def _gain(ns):
     try:
         folder = _adapter_files(ns)

@@ -52,6 +52,8 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
         part: autograder part, e.g. ``"demo"`` or ``"exercise"``.
         task: only the checks whose task name contains this text (e.g. ``"Task 2"``).
 
+    A check too slow for a notebook (:attr:`Check.grading_only`) is listed as not run; ``make grade`` runs it.
+
     Returns:
         The results (also displayed as a table), or ``None`` while the notebook is
         being graded by ``make grade`` (the grader runs the checks itself).
@@ -62,7 +64,7 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
     if os.environ.get(GRADING_ENV) == "1":
         return None
     definition = load_part(part)
-    results = run_checks(definition, _notebook_namespace(), task)
+    results = run_checks(definition, _notebook_namespace(), task, live=True)
     title = f"Checks for {part}" + (f" ({task})" if task else "")
     note = None
     if not all(r.passed for r in results):  # a failure may be the library's, not the learner's: say so

@@ -94,6 +94,9 @@ class Check:
         reads: the notebook names a clean check reads (paths, ids, flags, cards).
         requires: checks of the notebook's process this one builds on: when one of them fails, this one fails
             too, pointing to it (a clean check cannot see, say, whether the saved adapter is the trained one).
+        grading_only: why the check is too slow for a notebook's ``check()`` (which answers within
+            :data:`CHECK_BUDGET_S` on a laptop CPU); ``check()`` then lists it as not run with this reason and
+            ``make grade`` runs it. Empty: it runs everywhere.
     """
 
     name: str
@@ -104,6 +107,12 @@ class Check:
     clean: bool = False
     reads: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    grading_only: str = ""
+
+
+CHECK_BUDGET_S = 10.0
+"""What one ``check(part, task)`` call in a notebook may take on a laptop CPU (the AVX2 stand-in), in seconds;
+a check needing more is :attr:`Check.grading_only` (``make bench`` measures every check cell)."""
 
 
 @dataclass
@@ -133,18 +142,19 @@ class Part:
     checks: list[Check] = field(default_factory=list)
 
     def check(self, name: str, *, task: str, hint: str, points: int = 1, reads: tuple[str, ...] = (),
-              requires: tuple[str, ...] = ()):
+              requires: tuple[str, ...] = (), grading_only: str = ""):
         """Decorator registering ``func(ns)`` as a check of this part.
 
         Given ``reads``, the check is an artifact check (:attr:`Check.clean`): ``make grade`` runs it in a fresh
-        process with only those names of the notebook, exported as data; ``requires`` names checks it builds on.
+        process with only those names of the notebook, exported as data; ``requires`` names checks it builds on;
+        ``grading_only`` (the reason) keeps a slow check out of the notebook's ``check()``.
         """
 
         def register(func: Callable[[dict[str, Any]], None]):
             if any(c.name == name for c in self.checks):
                 raise ValueError(f"Part {self.name!r} already has a check named {name!r}.")
             self.checks.append(Check(name, func, task, hint, points, clean=bool(reads), reads=tuple(reads),
-                                     requires=tuple(requires)))
+                                     requires=tuple(requires), grading_only=grading_only))
             return func
 
         return register
@@ -232,6 +242,12 @@ def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
                        round(time.perf_counter() - started, 3))
 
 
-def run_checks(part: Part, ns: dict[str, Any], task: str | None = None) -> list[CheckResult]:
-    """Run the selected checks of ``part`` against ``ns`` in this process."""
-    return [run_check(c, ns) for c in part.select(task)]
+def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live: bool = False) -> list[CheckResult]:
+    """Run the selected checks of ``part`` against ``ns`` in this process.
+
+    ``live=True`` is a notebook's ``check()``: a :attr:`Check.grading_only` check does not run and is reported
+    as not run, with its reason and ``make grade`` as the place where it runs.
+    """
+    return [CheckResult(c.name, c.task, False, f"runs in make grade only: {c.grading_only}", c.hint, c.points,
+                        ran=False) if live and c.grading_only else run_check(c, ns)
+            for c in part.select(task)]

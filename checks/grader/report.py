@@ -31,19 +31,23 @@ def format_results(results: Sequence[CheckResult], title: str = "", note: str | 
     score = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
     not_run = sum(1 for r in results if not r.ran)
-    lines.append(f"  score: {score}/{total}" + (f"  ({not_run} checks not run)" if not_run else ""))
+    lines.append(f"  score: {score}/{total}" + (f"  ({_not_run_text(not_run)})" if not_run else ""))
     if note:
         lines.append(f"  note: {note}")
     return "\n".join(lines)
+
+
+def _not_run_text(count: int) -> str:
+    return f"{count} check{'s' if count != 1 else ''} not run"
 
 
 def results_html(results: Sequence[CheckResult], title: str = "", note: str | None = None) -> str:
     """HTML table of the results with green/red rows, for ``IPython.display.HTML``; ``note`` goes under it."""
     rows = []
     for r in results:
-        colour = "#e6f4ea" if r.passed else "#fce8e6"
-        mark = "&#10004;" if r.passed else "&#10008;"
-        detail = "" if r.passed else (
+        colour = "#f1f3f4" if not r.ran else "#e6f4ea" if r.passed else "#fce8e6"
+        mark = "&ndash;" if not r.ran else "&#10004;" if r.passed else "&#10008;"
+        detail = html.escape(r.message) if not r.ran else "" if r.passed else (
             f"{html.escape(r.message)}<br><b>Hint:</b> {html.escape(r.hint)}"
         )
         rows.append(
@@ -52,9 +56,10 @@ def results_html(results: Sequence[CheckResult], title: str = "", note: str | No
         )
     score = sum(r.points for r in results if r.passed)
     total = sum(r.points for r in results)
+    not_run = sum(1 for r in results if not r.ran)
     head = f"<b>{html.escape(title)}</b> " if title else ""
     return (
-        f"<div>{head}score {score}/{total}<table>"
+        f"<div>{head}score {score}/{total}" + (f" ({_not_run_text(not_run)})" if not_run else "") + "<table>"
         "<tr><th></th><th style='text-align:left'>check</th><th style='text-align:left'>feedback</th></tr>"
         + "".join(rows) + "</table>"
         + (f"<p><b>Note:</b> {html.escape(note)}</p>" if note else "") + "</div>"

@@ -199,3 +199,97 @@ def test_answer_tickets_with_an_untrained_adapter(tmp_path, lora_config):
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 2 and all(isinstance(json.loads(line), dict) for line in lines)
+
+
+# ------------------------------------------------------------ answer-only logits
+
+
+def _tiny_llama(layers: int = 2):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=layers,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)
+    return LlamaForCausalLM(config)
+
+
+def _labelled_batch():
+    ids = torch.randint(3, 64, (2, 10), generator=torch.Generator().manual_seed(1))
+    labels = torch.full_like(ids, -100)
+    labels[0, 6:] = ids[0, 6:]
+    labels[1, 4:8] = ids[1, 4:8]  # a shorter answer, then padding (-100)
+    mask = torch.ones_like(ids)
+    mask[1, 8:] = 0
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def test_answer_logits_only_gives_the_same_loss_and_gradients_from_fewer_logits():
+    model, batch = _tiny_llama(), _labelled_batch()
+    full = model(**batch)
+    full.loss.backward()
+    full_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    inputs = lt.answer_logits_only(batch)
+    assert inputs["logits_to_keep"].sum() == (batch["labels"][:, 1:] != -100).sum() == 8
+    assert inputs["shift_labels"].tolist() == [t for row in batch["labels"][:, 1:].tolist() for t in row if t != -100]
+    kept = model(**inputs)
+    assert kept.logits.shape == (8, 64) and full.logits.shape == (2, 10, 64)
+    assert torch.allclose(kept.loss, full.loss, atol=1e-6)
+    kept.loss.backward()
+    assert all(torch.allclose(p.grad, g, atol=1e-6) for p, g in zip(model.parameters(), full_grads, strict=True))
+    assert set(batch) == {"input_ids", "attention_mask", "labels"}  # the collator's batch is left alone
+
+
+def test_keep_answer_logits_wraps_a_collator_and_refuses_what_is_not_one():
+    batch = _labelled_batch()
+    collator = lt.keep_answer_logits(lambda features: batch)
+    assert set(collator([{}])) == {"input_ids", "attention_mask", "labels", "logits_to_keep", "shift_labels"}
+    with pytest.raises(TypeError, match="collator"):
+        lt.keep_answer_logits("DataCollatorForSeq2Seq")
+    with pytest.raises(ValueError, match="labels"):
+        lt.answer_logits_only({"input_ids": batch["input_ids"]})
+
+
+def test_the_probe_spec_keeps_answer_logits_and_bf16_autocast(tmp_path, batch):
+    inputs = lt.answer_logits_only(batch)
+    spec = probe.write_probe_spec(tmp_path, batch=inputs, lora_config=None, mixed_precision="bf16")
+    saved = torch.load(spec / probe.BATCH_FILE)
+    assert set(saved) == set(inputs) and torch.equal(saved["logits_to_keep"], inputs["logits_to_keep"])
+    assert (spec / probe.BF16_FILE).exists()
+    with pytest.raises(ValueError, match="mixed_precision"):
+        probe.write_probe_spec(tmp_path / "b", batch=batch, lora_config=None, mixed_precision="fp8")
+
+
+# ------------------------------------------------------------ pace
+
+
+def test_measure_pace_times_backpropagation_and_picks_the_faster_setting_on_a_slow_machine(tmp_path, monkeypatch):
+    from helpers.challenge import pace
+
+    model = _tiny_llama(layers=pace.NUM_LAYERS)
+    model.save_pretrained(tmp_path)
+    monkeypatch.setattr(pace, "SEQUENCE_LENGTH", 40)
+    monkeypatch.setattr(pace, "ANSWER_TOKENS", 10)
+    monkeypatch.setattr(torch, "randint", lambda low, high, size, generator: torch.arange(size[0] * size[1]
+                                                                                           ).reshape(size) % 60 + 3)
+    roomy = pace.measure_pace(str(tmp_path), budget_s=1e9)
+    assert roomy.adapted_layers == pace.DEFAULT_LAYERS and not roomy.fast
+    assert roomy.seconds_per_step > 0 and set(roomy.estimates) == set(pace.CELL_STEPS)
+    assert roomy.core_s == pytest.approx(sum(pace.CELL_STEPS[n] for n in pace.CORE_CELLS) * roomy.seconds_per_step)
+    tight = pace.measure_pace(str(tmp_path), budget_s=1e-9)
+    assert tight.adapted_layers == pace.FAST_LAYERS and tight.fast
+    text = repr(tight)
+    assert "faster setting" in text and "trainer.train()" in text and f"top {len(pace.FAST_LAYERS)} blocks" in text
+
+
+def test_the_pace_hook_stops_backpropagation_at_the_chosen_block():
+    from helpers.challenge import pace
+
+    model = _tiny_llama(layers=4).requires_grad_(False)
+    seen = []
+    model.model.layers[2].register_forward_hook(lambda module, args, output: seen.append(args[0].requires_grad))
+    model.model.layers[1].register_forward_hook(lambda module, args, output: seen.append(args[0].requires_grad))
+    handle = model.model.layers[2].register_forward_pre_hook(pace._backprop_from(2), with_kwargs=True)
+    model(**_labelled_batch()).loss.backward()
+    handle.remove()
+    assert seen == [False, True]  # block 1's input needs no gradient, block 2's does

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader import grade_notebook, load_part, run_checks
+from grader import expect, grade_notebook, load_part, run_checks
 from grader.__main__ import main as grade_main
 from grader.limits import GRACE_S, Limits
 
@@ -86,6 +86,40 @@ def test_unknown_part_and_task_are_clear():
         load_part("nope")
     with pytest.raises(ValueError, match="Tasks"):
         load_part("demo").select("Task 99")
+
+
+def test_a_grading_only_check_is_listed_as_not_run_in_a_notebook_and_runs_in_make_grade():
+    from grader.registry import Part
+    from grader.report import format_results, results_html
+
+    part, calls = Part("slow"), []
+
+    @part.check("the slow one", task="Task 1", hint="h", grading_only="it scores 100 hidden tickets (a minute)")
+    def _slow(ns):
+        calls.append(ns)
+        expect(False, "wrong")
+
+    @part.check("the quick one", task="Task 1", hint="h")
+    def _quick(ns):
+        calls.append(ns)
+
+    live = run_checks(part, {"x": 1}, "Task 1", live=True)
+    assert len(calls) == 1 and [r.ran for r in live] == [False, True] and not live[0].passed
+    assert "make grade" in live[0].message and "100 hidden tickets" in live[0].message
+    table = format_results(live, "Checks")
+    assert "[----] the slow one" in table and "score: 1/2  (1 check not run)" in table
+    assert "&ndash;" in results_html(live, "Checks") and "1 check not run" in results_html(live, "Checks")
+    graded = run_checks(part, {"x": 1}, "Task 1")  # make grade: every check runs, and the slow one fails
+    assert len(calls) == 3 and [r.passed for r in graded] == [False, True] and graded[0].message == "wrong"
+
+
+def test_the_challenge_keeps_only_the_hidden_test_split_score_out_of_check():
+    """check() answers within seconds: the one check that answers 160 tickets runs in make grade only."""
+    from grader.registry import CHECK_BUDGET_S
+
+    slow = [c.name for part in ("concept", "demo", "exercise", "challenge") for c in load_part(part).checks
+            if c.grading_only]
+    assert len(slow) == 1 and "hidden test split" in slow[0] and CHECK_BUDGET_S == 10.0
 
 
 # ------------------------------------------------------------ whole notebooks, separate process

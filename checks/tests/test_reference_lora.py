@@ -149,7 +149,7 @@ def test_default_training_arguments_follow_the_cuda_plan(tmp_path, monkeypatch):
 def test_default_lora_config_and_overrides():
     config = ref.default_lora_config()
     assert config.task_type == "CAUSAL_LM" and config.r == 16 and config.lora_alpha == 32
-    assert set(config.target_modules) == set(ref.TARGET_MODULES) and config.layers_to_transform == list(range(18, 30))
+    assert set(config.target_modules) == set(ref.TARGET_MODULES) and config.layers_to_transform == list(range(22, 30))
     small = ref.default_lora_config(r=8, target_modules=["q_proj", "v_proj"])
     assert small.r == 8 and set(small.target_modules) == {"q_proj", "v_proj"}
 

@@ -63,6 +63,8 @@ class StepMeasurement:
     sequence_length: int
     steps: int
     gradient_checkpointing: bool
+    mixed_precision: str
+    """``"bf16"``: the steps ran under bf16 autocast; ``"no"``: fp32."""
     method: str
     pid: int
     """The measuring process's id: proof that each mode ran in a process of its own."""
@@ -71,6 +73,8 @@ class StepMeasurement:
 BATCH_FILE, LORA_DIR, QUANTIZATION_FILE = "batch.pt", "lora", "quantization_config.json"
 """What a probe's spec folder holds: the batch (``torch.save``), the ``LoraConfig``
 (``save_pretrained``) and the ``BitsAndBytesConfig`` (``to_json_file``)."""
+BF16_FILE = "bf16-autocast"
+"""Present in a spec folder when the steps run under bf16 autocast (``mixed_precision="bf16"``)."""
 
 
 def _prepare_for_mode(model: PreTrainedModel, mode: str, lora_config: LoraConfig | None, *,
@@ -151,6 +155,7 @@ def _measure_here(mode: str, spec: Path, steps: int, gradient_checkpointing: boo
     device = pick_device()
     batch = {k: v.to(device) for k, v in torch.load(spec / BATCH_FILE).items()}
     model = _load_for_mode(mode, spec, device, gradient_checkpointing)
+    autocast = (spec / BF16_FILE).exists()
     trainable, total = count_parameters(model)
     params = [p for p in model.parameters() if p.requires_grad]
     try:  # the Trainer's default optimiser is adamw_torch_fused
@@ -161,7 +166,9 @@ def _measure_here(mode: str, spec: Path, steps: int, gradient_checkpointing: boo
 
     def timed_step() -> tuple[float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
-        model(**batch).loss.backward()
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = model(**batch).loss
+        loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         if device.type == "cuda":
@@ -182,7 +189,7 @@ def _measure_here(mode: str, spec: Path, steps: int, gradient_checkpointing: boo
         cpu_seconds_per_step=round(statistics.median(cpu_times), 3),
         first_step_seconds=round(first_step_seconds, 3), trainable_params=trainable, total_params=total,
         batch_size=int(batch["input_ids"].shape[0]), sequence_length=int(batch["input_ids"].shape[1]), steps=steps,
-        gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing=gradient_checkpointing, mixed_precision="bf16" if autocast else "no",
         method=memory.method + (f", glibc mmap threshold {MMAP_THRESHOLD_BYTES} B" if strict else ""),
         pid=os.getpid(),
     )
@@ -218,13 +225,18 @@ def _set_mmap_threshold(nbytes: int, *, trim_threshold: int | None = None) -> bo
 
 
 def write_probe_spec(folder: str | Path, *, batch: Mapping[str, torch.Tensor], lora_config: LoraConfig | None,
-                     quantization_config: BitsAndBytesConfig | None = None) -> Path:
+                     quantization_config: BitsAndBytesConfig | None = None, mixed_precision: str = "no") -> Path:
     """Save what a memory child needs into ``folder``: the batch and the learner's configs.
+
+    Every tensor of ``batch`` is kept (also ``logits_to_keep`` and ``shift_labels`` of
+    :func:`helpers.challenge.training.answer_logits_only`), so the child's model gets what the Trainer's gets.
 
     Raises:
         ValueError: ``batch`` lacks ``input_ids``, ``attention_mask`` or ``labels``, or they are not
-            2-D tensors of one shape.
+            2-D tensors of one shape; ``mixed_precision`` is not ``"no"`` or ``"bf16"``.
     """
+    if mixed_precision not in ("no", "bf16"):
+        raise ValueError(f"mixed_precision={mixed_precision!r}: use 'no' (fp32) or 'bf16' (bf16 autocast).")
     names = ("input_ids", "attention_mask", "labels")
     if not isinstance(batch, Mapping) or not all(isinstance(batch.get(n), torch.Tensor) for n in names):
         raise ValueError("batch must be the collator's output: a dict with input_ids, attention_mask and labels "
@@ -234,7 +246,9 @@ def write_probe_spec(folder: str | Path, *, batch: Mapping[str, torch.Tensor], l
         raise ValueError(f"batch tensors must share one (batch, length) shape, got {sorted(shapes)}.")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save({n: batch[n].detach().cpu() for n in names}, folder / BATCH_FILE)
+    torch.save({n: t.detach().cpu() for n, t in batch.items() if isinstance(t, torch.Tensor)}, folder / BATCH_FILE)
+    if mixed_precision == "bf16":
+        (folder / BF16_FILE).touch()
     if lora_config is not None:
         lora_config.save_pretrained(str(folder / LORA_DIR))
     if quantization_config is not None:
@@ -266,6 +280,7 @@ def measure_training_memory(
     steps: int = 2,
     timeout: float = 600,
     gradient_checkpointing: bool = False,
+    mixed_precision: str = "no",
 ) -> dict[str, Any]:
     """Peak memory and speed of ``mode``'s training steps on ``batch``, measured in a fresh process.
 
@@ -299,12 +314,14 @@ def measure_training_memory(
         steps: training steps in all, at least 2 (two for the memory peak, the rest timed).
         timeout: seconds before the child is stopped.
         gradient_checkpointing: activation checkpointing in the child.
+        mixed_precision: ``"bf16"`` runs the steps under bf16 autocast, as the Trainer does with ``bf16=True``
+            (``make bench`` on a CPU with native bf16); ``"no"`` (the default) trains in fp32.
 
     Returns:
         ``{"mode", "peak_bytes", "seconds_per_step", "trainable_params"}`` plus
         ``"baseline_bytes"`` (memory when the steps start: libraries, data, weights),
         ``"cpu_seconds_per_step"``, ``"first_step_seconds"``, ``"total_params"``,
-        ``"batch_size"``, ``"sequence_length"``, ``"steps"``, ``"gradient_checkpointing"``,
+        ``"batch_size"``, ``"sequence_length"``, ``"steps"``, ``"gradient_checkpointing"``, ``"mixed_precision"``,
         ``"method"`` and ``"pid"`` (the child's process id).
 
     Raises:
@@ -315,7 +332,8 @@ def measure_training_memory(
     """
     return compare_training_memory((mode,), batch=batch, lora_config=lora_config,
                                    quantization_config=quantization_config, steps=steps, timeout=timeout,
-                                   gradient_checkpointing=gradient_checkpointing, threads=None)[mode]
+                                   gradient_checkpointing=gradient_checkpointing, threads=None,
+                                   mixed_precision=mixed_precision)[mode]
 
 
 def compare_training_memory(
@@ -328,6 +346,7 @@ def compare_training_memory(
     timeout: float = 600,
     gradient_checkpointing: bool = False,
     threads: int | None = 1,
+    mixed_precision: str = "no",
 ) -> dict[str, dict[str, Any]]:
     """:func:`measure_training_memory` for several modes at once: one process per mode, side by side.
 
@@ -339,7 +358,7 @@ def compare_training_memory(
 
     Args:
         modes: any of :data:`MODES`, each once.
-        batch, lora_config, quantization_config, steps, timeout, gradient_checkpointing: as in
+        batch, lora_config, quantization_config, steps, timeout, gradient_checkpointing, mixed_precision: as in
             :func:`measure_training_memory` (the same batch for every mode).
         threads: CPU threads per child; ``None`` leaves torch's default.
 
@@ -362,7 +381,8 @@ def compare_training_memory(
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="memory-probe-") as tmp:
-        spec = write_probe_spec(tmp, batch=batch, lora_config=lora_config, quantization_config=quantization_config)
+        spec = write_probe_spec(tmp, batch=batch, lora_config=lora_config, quantization_config=quantization_config,
+                                mixed_precision=mixed_precision)
         children = {mode: processes.start(_memory_command(mode, spec, steps, gradient_checkpointing),
                                           cwd=REPO_ROOT, env=env)
                     for mode in modes}

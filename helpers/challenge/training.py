@@ -6,6 +6,7 @@
 it, each documented where the notebook calls it::
 
     answers = generate_answers(model, tokenizer, messages)   # batched, left-padded, greedy
+    Trainer(..., data_collator=keep_answer_logits(collator))  # the vocabulary projection only where labels are
     trainable, total = count_parameters(model)
     adapter_bytes(ADAPTER_DIR)                                # what sharing the adapter costs
 
@@ -16,7 +17,7 @@ The grader's reference implementation of the tasks lives with the grader, in
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,63 @@ if TYPE_CHECKING:
 GENERATION_BATCH_SIZE = 64
 """Prompts per ``generate`` call. On a 2-core CPU the 60 validation tickets took 21 s in batches of
 16, 17 s in batches of 32, 14 s in one batch of 64 and 9 s with bf16 autocast on top."""
+
+
+IGNORE_INDEX = -100
+"""The label the loss skips (``torch.nn.CrossEntropyLoss(ignore_index=-100)``)."""
+
+
+# ------------------------------------------------------------------------- batches
+
+
+def answer_logits_only(batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``batch`` plus ``logits_to_keep`` and ``shift_labels``: the model projects onto the vocabulary only where a
+    label exists.
+
+    A causal LM's head turns every position's hidden state into 49,152 logits (SmolLM2): about a fifth of the
+    forward pass, and a ``(batch, length, 49152)`` fp32 tensor kept for the backward pass. Position ``i``
+    predicts token ``i + 1``, so only positions whose *next* token has a label (the answer) feed the loss.
+    transformers 5 models take ``logits_to_keep``: with a boolean ``(batch, length)`` mask they compute the
+    logits of the ``True`` positions only, flattened to ``(n, vocab)``; ``shift_labels`` (``(n,)``, the
+    matching next-token labels) then replaces the shift the loss would do. The loss is the same number (and so
+    are the gradients); a LoRA step on the challenge's batches (4 x 99 tokens, 119 of them labelled) took 1.66 s
+    instead of 1.89 s under the AVX2 stand-in, and the prompt positions keep no logits for the backward pass.
+
+    Args:
+        batch: a collator's output with ``labels`` of shape ``(batch, length)`` (-100 where no loss).
+
+    Returns:
+        A new dict: ``batch``'s tensors, ``logits_to_keep`` (bool, ``(batch, length)``) and ``shift_labels``
+        (long, ``(n,)``, ``n`` = the labelled tokens after the first position of each row).
+
+    Raises:
+        ValueError: ``batch`` has no 2-D ``labels`` tensor.
+    """
+    labels = batch.get("labels") if isinstance(batch, Mapping) else None
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 2:
+        raise ValueError("batch must hold labels of shape (batch, length): pass the collator's output.")
+    shifted = torch.nn.functional.pad(labels[:, 1:], (0, 1), value=IGNORE_INDEX)  # position i predicts token i + 1
+    keep = shifted != IGNORE_INDEX
+    return {**batch, "logits_to_keep": keep, "shift_labels": shifted[keep]}
+
+
+class keep_answer_logits:
+    """Wrap a collator so each batch passes through :func:`answer_logits_only`.
+
+    ``Trainer(..., data_collator=keep_answer_logits(collator))``: the collator still pads (and is what you wrote);
+    the model then computes logits only where the loss needs them. Evaluation loss is unchanged.
+    """
+
+    def __init__(self, collator: Callable[[list[dict]], Mapping[str, torch.Tensor]]):
+        if not callable(collator):
+            raise TypeError(f"keep_answer_logits needs a collator (a callable), got {type(collator).__name__}.")
+        self.collator = collator
+
+    def __call__(self, features: list[dict]) -> dict[str, torch.Tensor]:
+        return answer_logits_only(self.collator(features))
+
+    def __repr__(self) -> str:
+        return f"keep_answer_logits({self.collator!r})"
 
 
 # ------------------------------------------------------------------------ models

@@ -1,0 +1,71 @@
+"""``make bench [CPU=avx2]``: measure this machine and merge the figures into ``build/bench/bench.json``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+SECTIONS: tuple[str, ...] = ("notebooks", "inference", "training", "grading")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--cpu", default="native", help="native, or avx2 under the stand-in (make bench CPU=avx2)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to measure (default: all of {', '.join(SECTIONS)})")
+    args = parser.parse_args(argv)
+    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(sections) - set(SECTIONS))
+    from bench.machine import check_kind
+
+    try:
+        check_kind(args.cpu)
+        if unknown:
+            raise ValueError(f"--only {','.join(unknown)}: the sections are {', '.join(SECTIONS)}.")
+    except ValueError as err:
+        print(f"error: {err}")
+        return 2
+
+    from bench.machine import describe
+    from bench.plot import plot
+    from bench.report import BENCH_DIR, BENCH_PATH, PLOT_PATH, BenchRun, merge_run
+    from helpers import env
+    from helpers.paths import SOLUTIONS_DIR, shown_path
+
+    env.apply()
+    env.quiet_libraries()
+    started = time.perf_counter()
+    run = BenchRun(machine=describe(args.cpu))
+    print(f"make bench on {run.machine.cpu}: torch runs {run.machine.torch_capability} kernels, "
+          f"mixed precision {run.machine.mixed_precision}, {run.machine.threads} threads")
+    solutions = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
+    if "inference" in sections:
+        from bench.inference import measure_inference
+
+        print("Model load and generation")
+        run.inference = measure_inference()
+    if "training" in sections:
+        from bench.training import measure_training
+
+        print("Training steps (one process each)")
+        run.training = measure_training()
+    if "notebooks" in sections:
+        from bench.notebooks import run_solutions
+
+        print("Solution notebooks (make run)")
+        run.notebooks = run_solutions(solutions, BENCH_DIR / args.cpu / "notebooks")
+    if "grading" in sections:
+        from bench.grading import grade_solutions
+
+        print("Grading the solutions (make grade)")
+        run.grading = grade_solutions([p for p in solutions if not p.name.startswith("05_")])
+    run.seconds = round(time.perf_counter() - started, 1)
+    bench = merge_run(run)
+    plot(bench, PLOT_PATH)
+    print(f"\n{len(bench.runs)} run(s) in {shown_path(BENCH_PATH)}, plot {shown_path(PLOT_PATH)} "
+          f"({run.seconds / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Solution notebooks as ``make run`` executes them: wall time, slowest cells, and each ``check()`` cell's latency."""
+
+from __future__ import annotations
+
+import ast
+from datetime import datetime
+from pathlib import Path
+
+from authoring.phases import phase_of
+from authoring.run_notebooks import run_notebook
+from bench.report import CellTime, CheckTime, NotebookRun
+
+SLOWEST_CELLS = 5
+"""Cells listed per notebook, slowest first."""
+BONUS_HEADING = "## Bonus"
+"""A markdown cell starting with this opens the optional part: cells before it are the core path."""
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cell_seconds(cell) -> float | None:
+    """Execution time of one executed code cell, in seconds, from nbclient's ``execution`` metadata.
+
+    ``None`` when the cell did not run (no ``iopub.execute_input`` or ``shell.execute_reply`` timestamp).
+    """
+    execution = cell.get("metadata", {}).get("execution", {})
+    started, ended = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+    if not started or not ended:
+        return None
+    return (_timestamp(ended) - _timestamp(started)).total_seconds()
+
+
+def check_call(source: str) -> tuple[str, str] | None:
+    """``(part, task)`` when a cell is one ``helpers.check("part", "task")`` call, else ``None``."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
+        return None
+    call = tree.body[0].value
+    if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "helpers.check" and len(call.args) == 2
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+        return None
+    return call.args[0].value, call.args[1].value
+
+
+def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
+    """Summarize an executed notebook ``nb`` (nbformat node) that took ``seconds`` of wall time."""
+    cells: list[CellTime] = []
+    checks: list[CheckTime] = []
+    core: float | None = None
+    running = 0.0
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.startswith(BONUS_HEADING) and core is None:
+            core = running
+        if cell.cell_type != "code":
+            continue
+        took = cell_seconds(cell)
+        if took is None:
+            continue
+        running += took
+        first = cell.source.strip().splitlines()[0][:80] if cell.source.strip() else ""
+        cells.append(CellTime(index=index, seconds=round(took, 2), source=first))
+        call = check_call(cell.source)
+        if call:
+            checks.append(CheckTime(part=call[0], task=call[1], seconds=round(took, 2)))
+    slowest = sorted(cells, key=lambda c: c.seconds, reverse=True)[:SLOWEST_CELLS]
+    return NotebookRun(
+        notebook=notebook, seconds=round(seconds, 1), cells_seconds=round(running, 1),
+        core_seconds=None if core is None else round(core, 1), target_s=phase_of(notebook).run_target_s,
+        error=error, slowest_cells=slowest, checks=checks,
+    )
+
+
+def run_solutions(notebooks: list[Path], out_dir: Path) -> list[NotebookRun]:
+    """Execute each notebook in a fresh workshop kernel (outputs in ``out_dir``) and time it.
+
+    Raises nothing for a failing cell: the run's ``error`` says which (the benchmark goes on).
+    """
+    import nbformat
+
+    runs = []
+    for path in notebooks:
+        print(f"  {path.name} ...", end=" ", flush=True)
+        result = run_notebook(path.resolve(), out_dir)
+        run = timings(nbformat.read(result.output, as_version=4), path.name, result.seconds, result.error)
+        print(f"{run.seconds:.0f} s" + (f" (core {run.core_seconds:.0f} s)" if run.core_seconds else "")
+              + (f"  FAILED: {run.error}" if run.error else ""), flush=True)
+        runs.append(run)
+    return runs

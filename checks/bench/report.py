@@ -1,0 +1,168 @@
+"""The one schema of ``build/bench/bench.json``: one :class:`BenchRun` per CPU kind, merged across runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from bench.machine import Machine
+from helpers.paths import BUILD_DIR
+
+BENCH_DIR: Path = BUILD_DIR / "bench"
+BENCH_PATH: Path = BENCH_DIR / "bench.json"
+PLOT_PATH: Path = BENCH_DIR / "bench.png"
+
+
+class CellTime(BaseModel):
+    """One code cell's execution (nbclient's ``execution`` metadata)."""
+
+    index: int
+    """Position in the notebook (0-based, markdown cells counted)."""
+    seconds: float
+    source: str
+    """The cell's first line."""
+
+
+class CheckTime(BaseModel):
+    """One ``helpers.check(part, task)`` cell: what a learner waits for after asking."""
+
+    part: str
+    task: str
+    seconds: float
+
+
+class NotebookRun(BaseModel):
+    """One solution notebook executed headless in a fresh kernel (as ``make run`` does)."""
+
+    notebook: str
+    seconds: float
+    """Wall time of the whole execution, kernel start included."""
+    cells_seconds: float
+    """Sum of the code cells' execution times."""
+    core_seconds: float | None
+    """Cells before the first ``## Bonus`` heading (the challenge's core path); ``None`` without bonus."""
+    target_s: int
+    """``authoring.phases``' run target of the phase."""
+    error: str
+    slowest_cells: list[CellTime]
+    checks: list[CheckTime]
+
+
+class Generation(BaseModel):
+    """Greedy generation of the same prompts in one precision."""
+
+    precision: str
+    """``fp32``, ``bf16`` (model loaded in bfloat16), ``int8`` (bitsandbytes LLM.int8) or ``nf4`` (4-bit)."""
+    new_tokens: int | None
+    seconds: float | None
+    tokens_per_s: float | None
+    note: str = ""
+    """Why a figure is missing, or that generation stopped at its time limit."""
+
+
+class Inference(BaseModel):
+    """Model loading and generation speed."""
+
+    load_seconds: float
+    """``AutoModelForCausalLM.from_pretrained`` of the cached SmolLM2 in fp32, libraries already imported."""
+    prompts: int
+    max_new_tokens: int
+    generation: list[Generation]
+    matmul_gflops: dict[str, float]
+    """A 256 x 576 x 1536 matmul (a batch of activations times an MLP weight) in fp32 and bf16, GFLOP/s."""
+
+
+class TrainingMode(BaseModel):
+    """A few training steps of one strategy on one batch, in a process of its own (the memory probe)."""
+
+    mode: str
+    seconds_per_step: float
+    tokens_per_s: float
+    """Real (not padding) tokens of the batch per second of a steady step."""
+    peak_bytes: int
+    trainable_params: int
+    batch: str
+    """``"4 x 93 tokens"``."""
+
+
+class Recipe(BaseModel):
+    """The course's LoRA recipe against a naive one, on the same tickets."""
+
+    course: TrainingMode
+    naive: TrainingMode
+    speedup: float
+    """``course.tokens_per_s / naive.tokens_per_s``."""
+    course_settings: str
+    naive_settings: str
+
+
+class Training(BaseModel):
+    """LoRA, QLoRA and full fine-tuning on the same batch; the recipe comparison."""
+
+    modes: list[TrainingMode]
+    memory_ratios: dict[str, float]
+    """Peak memory of ``lora`` and ``qlora`` as a share of ``full``."""
+    recipe: Recipe
+
+
+class GradeRun(BaseModel):
+    """``make grade NB=solutions/...``: the grader on one solution notebook, in fresh processes."""
+
+    part: str
+    notebook: str
+    seconds: float
+    score: int | None
+    total: int | None
+    """Points and the maximum, from the grade report (``None`` if it wrote none)."""
+    returncode: int
+
+
+class BenchRun(BaseModel):
+    """Every figure of one ``make bench`` run (one CPU kind)."""
+
+    machine: Machine
+    seconds: float = 0.0
+    """Wall time of the benchmark itself."""
+    notebooks: list[NotebookRun] | None = None
+    inference: Inference | None = None
+    training: Training | None = None
+    grading: list[GradeRun] | None = None
+
+    @property
+    def make_run_seconds(self) -> float | None:
+        """All solution notebooks, as ``make run`` executes them."""
+        return sum(n.seconds for n in self.notebooks) if self.notebooks else None
+
+
+class BenchFile(BaseModel):
+    """``build/bench/bench.json``: the latest run of each CPU kind (``native``, ``avx2``)."""
+
+    runs: dict[str, BenchRun] = Field(default_factory=dict)
+
+
+def read_bench(path: Path = BENCH_PATH) -> BenchFile:
+    """The file at ``path``; an empty :class:`BenchFile` where there is none or it no longer fits the schema."""
+    try:
+        return BenchFile.model_validate_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValidationError, json.JSONDecodeError):
+        return BenchFile()
+
+
+def merge_run(run: BenchRun, path: Path = BENCH_PATH) -> BenchFile:
+    """Write ``run`` into the file at ``path`` under its CPU kind; sections it did not measure keep the last run's.
+
+    Returns:
+        The file as written.
+    """
+    bench = read_bench(path)
+    old = bench.runs.get(run.machine.kind)
+    if old is not None:
+        for section in ("notebooks", "inference", "training", "grading"):
+            if getattr(run, section) is None:
+                setattr(run, section, getattr(old, section))
+    bench.runs[run.machine.kind] = run
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(bench.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    return bench

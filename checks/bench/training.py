@@ -1,0 +1,94 @@
+"""Training speed and memory: LoRA, QLoRA and full fine-tuning on one batch; the course's recipe against a naive one.
+
+Every figure comes from the challenge's memory probe (:mod:`helpers.challenge.memory_probe`): one fresh process
+per measurement, two steps for the memory peak, then timed steps, all threads of the machine.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+
+from bench.report import Recipe, Training, TrainingMode
+
+STEPS = 6
+"""Training steps per measurement: 2 for the memory peak, 4 timed (the median is reported)."""
+TICKETS = 4
+"""Training tickets in the batch (the challenge's ``per_device_train_batch_size``)."""
+NAIVE_MAX_LENGTH = 256
+"""The naive recipe pads every ticket to this many tokens (``padding="max_length"``), as many tutorials do."""
+NAIVE_DROPOUT = 0.1
+
+
+def _reference():
+    """The grader's reference solution (``checks/reference/lora.py``), loaded the way the challenge grader loads it."""
+    from grader.registry import load_part
+
+    load_part("challenge")
+    return sys.modules["workshop_autograders.challenge"]._reference()
+
+
+def _row(result: dict, tokens: int) -> TrainingMode:
+    return TrainingMode(
+        mode=result["mode"], seconds_per_step=result["seconds_per_step"],
+        tokens_per_s=round(tokens / result["seconds_per_step"], 1), peak_bytes=result["peak_bytes"],
+        trainable_params=result["trainable_params"],
+        batch=f"{result['batch_size']} x {result['sequence_length']} tokens",
+    )
+
+
+def measure_training() -> Training:
+    """Measure the three strategies on the course's batch, then the naive recipe; one process each."""
+    from transformers import AutoTokenizer, BitsAndBytesConfig
+
+    from helpers.challenge.memory_probe import measure_training_memory
+    from helpers.challenge.training import keep_answer_logits
+    from helpers.device import compute_dtype, mixed_precision
+    from helpers.models import CHAT_MODEL_ID
+
+    reference = _reference()
+    tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
+    examples = [dict(e) for e in reference.build_splits(tokenizer, ("train",), limit=TICKETS)["train"]]
+    collator = keep_answer_logits(reference.data_collator(tokenizer))
+    batch = collator(examples)
+    tokens = int(batch["attention_mask"].sum())
+    config = reference.default_lora_config()
+    precision = mixed_precision("cpu")
+    nf4 = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                             bnb_4bit_compute_dtype=compute_dtype("cpu"))  # the challenge's Bonus A
+    modes = []
+    for mode in ("lora", "qlora", "full"):
+        print(f"    {mode} ...", end=" ", flush=True)
+        result = measure_training_memory(
+            mode, batch=batch, lora_config=config, steps=STEPS, mixed_precision=precision,
+            quantization_config=nf4 if mode == "qlora" else None)
+        modes.append(_row(result, tokens))
+        print(f"{modes[-1].seconds_per_step:.2f} s/step", flush=True)
+    peaks = {m.mode: m.peak_bytes for m in modes}
+    ratios = {mode: round(peaks[mode] / peaks["full"], 3) for mode in ("lora", "qlora")}
+
+    print("    naive recipe ...", end=" ", flush=True)
+    padded = tokenizer.pad([{k: v for k, v in e.items() if k != "labels"} for e in examples], padding="max_length",
+                           max_length=NAIVE_MAX_LENGTH, return_tensors="pt")
+    labels = torch.full_like(padded["input_ids"], -100)
+    for i, e in enumerate(examples):  # right padding: the real tokens come first
+        labels[i, : len(e["labels"])] = torch.tensor(e["labels"])
+    naive_batch = {**padded, "labels": labels}
+    naive_config = reference.default_lora_config(layers_to_transform=None, lora_dropout=NAIVE_DROPOUT)
+    naive = _row(measure_training_memory("lora", batch=naive_batch, lora_config=naive_config, steps=STEPS,
+                                         mixed_precision="no"), tokens)
+    print(f"{naive.seconds_per_step:.2f} s/step", flush=True)
+    course = modes[0]
+    return Training(
+        modes=modes, memory_ratios=ratios,
+        recipe=Recipe(
+            course=course, naive=naive, speedup=round(course.tokens_per_s / naive.tokens_per_s, 2),
+            course_settings=(f"padding to the longest of the batch, adapters on blocks "
+                             f"{min(config.layers_to_transform)}-{max(config.layers_to_transform)}, "
+                             f"dropout {config.lora_dropout}, logits only where labels exist, "
+                             f"{'bf16 autocast' if precision == 'bf16' else 'fp32'}"),
+            naive_settings=(f"padding to max_length={NAIVE_MAX_LENGTH}, adapters on all 30 blocks, "
+                            f"dropout {NAIVE_DROPOUT}, logits at every position, fp32"),
+        ),
+    )
