@@ -963,7 +963,8 @@ def _full(ns):
            f"checkpoint_bytes {sizes}: a full checkpoint holds all 135 M weights, an adapter a few MB.")
 
 
-@part.check(SCRIPT_CHECK, task=B3,
+@part.check(SCRIPT_CHECK, task=B3, grading_only="it starts your script in a new Python process, which loads the "
+                                                 "model (10-15 s on a laptop CPU); the cell above shows its answer",
             hint="In answer_tickets.py: load_model returns PeftModel.from_pretrained(base, adapter_dir) and the "
                  "tokenizer (left padding); answer runs one greedy generate over the chat-template prompts and "
                  "decodes the new tokens only.",
@@ -1002,7 +1003,9 @@ def _script(ns):
                  "metric_value=tuned_scores[\"exact_match\"])]); "
                  "card = ModelCard.from_template(card_data, direct_use=..., training_data=...); "
                  "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").",
-            reads=("MODEL_REPO_DIR", "card", "HUB_DATASET_ID", "uploaded"))
+            reads=("MODEL_REPO_DIR", "card", "HUB_DATASET_ID", "uploaded"),
+            grading_only="it loads the staged adapter and answers the 60 validation tickets to check the card's number "
+                         "(about 20 s on a laptop CPU)")
 def _hub(ns):
     from huggingface_hub import ModelCard, constants
 

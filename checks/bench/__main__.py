@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.machine import describe
     from bench.plot import plot
-    from bench.report import BENCH_DIR, BENCH_PATH, PLOT_PATH, BenchRun, merge_run
+    from bench.report import BENCH_DIR, BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
     from helpers import env
     from helpers.paths import SOLUTIONS_DIR, shown_path
 
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     run.seconds = round(time.perf_counter() - started, 1)
     bench = merge_run(run)
     plot(bench, PLOT_PATH)
+    print("\n" + "\n".join(summary(r) for r in bench.runs.values()))
     print(f"\n{len(bench.runs)} run(s) in {shown_path(BENCH_PATH)}, plot {shown_path(PLOT_PATH)} "
           f"({run.seconds / 60:.1f} min)")
     return 0

@@ -136,6 +136,35 @@ class BenchRun(BaseModel):
         return sum(n.seconds for n in self.notebooks) if self.notebooks else None
 
 
+def summary(run: BenchRun) -> str:
+    """The run's headline figures, a line each, for the terminal."""
+    lines = [f"{run.machine.kind}: {run.machine.cpu}, torch {run.machine.torch_capability} kernels, "
+             f"mixed precision {run.machine.mixed_precision}, {run.machine.date[:10]}"]
+    if run.notebooks:
+        lines.append(f"  make run (5 solutions): {run.make_run_seconds / 60:.1f} min  |  "
+                     + ", ".join(f"{n.notebook[:2]} {n.seconds:.0f} s" for n in run.notebooks))
+        lines += [f"  {n.notebook[:2]} core path (before the bonuses): {n.core_seconds:.0f} s"
+                  for n in run.notebooks if n.core_seconds is not None]
+        checks = [(c.seconds, f"{c.part} {c.task}") for n in run.notebooks for c in n.checks]
+        if checks:
+            slowest = max(checks)
+            lines.append(f"  slowest check() cell: {slowest[0]:.1f} s ({slowest[1]})")
+    if run.inference:
+        lines.append(f"  cached model load {run.inference.load_seconds:.1f} s; new tokens/s: "
+                     + ", ".join(f"{g.precision} {g.tokens_per_s if g.tokens_per_s is not None else 'n/a'}"
+                                 for g in run.inference.generation)
+                     + "; matmul GFLOP/s: " + ", ".join(f"{k} {v}" for k, v in run.inference.matmul_gflops.items()))
+    if run.training:
+        lines.append("  training s/step: " + ", ".join(f"{m.mode} {m.seconds_per_step}" for m in run.training.modes)
+                     + "; peak memory vs full: " + ", ".join(f"{k} {v:.2f}x" for k, v in
+                                                             run.training.memory_ratios.items()))
+        lines.append(f"  course recipe vs naive: {run.training.recipe.speedup:.2f}x the trained tokens/s")
+    if run.grading:
+        lines.append("  make grade: " + ", ".join(f"{g.part} {g.seconds:.0f} s ({g.score}/{g.total})"
+                                                  for g in run.grading))
+    return "\n".join(lines)
+
+
 class BenchFile(BaseModel):
     """``build/bench/bench.json``: the latest run of each CPU kind (``native``, ``avx2``)."""
 

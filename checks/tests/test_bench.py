@@ -95,3 +95,14 @@ def test_the_plot_draws_whatever_sections_exist(tmp_path):
             "avx2": _run("avx2")}
     path = plot(report.BenchFile(runs=runs), tmp_path / "bench.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_summary_names_the_headline_figures():
+    nb = _executed([("code", "trainer.train()", 90.0), ("markdown", "## Bonus A", None),
+                    ("code", 'helpers.check("challenge", "Bonus: QLoRA")', 6.5)])
+    run = _run("avx2", notebooks=[notebooks.timings(nb, "04_challenge_x.ipynb", seconds=100.0)],
+               grading=[report.GradeRun(part="challenge", notebook="04.ipynb", seconds=300.0, score=25, total=25,
+                                        returncode=0)])
+    text = report.summary(run)
+    assert "make run (5 solutions): 1.7 min" in text and "core path (before the bonuses): 90 s" in text
+    assert "slowest check() cell: 6.5 s (challenge Bonus: QLoRA)" in text and "challenge 300 s (25/25)" in text
