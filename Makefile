@@ -7,6 +7,7 @@ KERNEL := transformers-workshop
 STAMP := $(VENV)/.workshop-installed
 NB ?=
 ARGS ?=
+BONUS ?=
 CPU ?= native
 STAND_IN := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
@@ -31,8 +32,8 @@ $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 models: $(STAMP)  ## prepare the offline models (one-time GGUF conversion, cached)
 	$(PY) -m helpers.models
 
-run: $(STAMP)  ## prepare models and execute every solution notebook into build/
-	$(PY) -m authoring.run_notebooks
+run: $(STAMP)  ## prepare models and execute every solution notebook into build/ (the challenge's bonuses: BONUS=1)
+	$(PY) -m authoring.run_notebooks $(if $(BONUS),--bonus)
 
 student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
 	$(PY) -m authoring.student

@@ -4,6 +4,11 @@ Each notebook runs in a fresh ``transformers-workshop`` kernel with nbclient; th
 executed ``.ipynb`` and an HTML export go to ``build/``. The run prints every
 notebook's wall time next to its run target and its phase's time box, and exits
 non-zero if any cell failed.
+
+The challenge's bonus sections (from its first ``## Bonus`` heading on: QLoRA, full
+fine-tuning, the script, the Hub) train only when someone runs them, as in the room:
+``make run`` executes the core path and leaves their stored outputs as they are;
+``make run BONUS=1`` (``--bonus``) executes them too.
 """
 
 from __future__ import annotations
@@ -18,6 +23,23 @@ from helpers.paths import BUILD_DIR, SOLUTIONS_DIR, shown_path
 
 KERNEL_NAME = "transformers-workshop"
 CELL_TIMEOUT_S = 900
+BONUS_HEADING = "## Bonus"
+"""A markdown cell starting with this opens a notebook's optional part."""
+SKIP_TAG = "skip-execution"
+"""nbclient's tag for cells it leaves unexecuted (``NotebookClient.skip_cells_with_tag``)."""
+
+
+def skip_bonus(nb) -> int:
+    """Tag every cell from the first :data:`BONUS_HEADING` on with :data:`SKIP_TAG`; returns the code cells tagged."""
+    skipping, tagged = False, 0
+    for cell in nb.cells:
+        skipping = skipping or (cell.cell_type == "markdown" and cell.source.startswith(BONUS_HEADING))
+        if skipping and cell.cell_type == "code":
+            tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+            if SKIP_TAG not in tags:
+                tags.append(SKIP_TAG)
+            tagged += 1
+    return tagged
 
 
 @dataclass
@@ -38,7 +60,7 @@ class RunResult:
 
 
 def run_notebook(path: Path, out_dir: Path, *, kernel_name: str = KERNEL_NAME,
-                 store: bool = False) -> RunResult:
+                 store: bool = False, bonus: bool = True) -> RunResult:
     """Execute one notebook into ``out_dir`` (``.ipynb`` + ``.html``).
 
     Args:
@@ -46,13 +68,21 @@ def run_notebook(path: Path, out_dir: Path, *, kernel_name: str = KERNEL_NAME,
         out_dir: where the executed copies go.
         kernel_name: Jupyter kernel (installed by ``make setup``).
         store: also write the outputs back into ``path`` (to refresh a solution's stored outputs).
+        bonus: execute the bonus sections too; ``False`` skips them (:func:`skip_bonus`).
+
+    Raises:
+        ValueError: ``store`` without ``bonus`` (the stored bonus outputs would be the previous run's).
     """
+    if store and not bonus:
+        raise ValueError("store=True needs bonus=True: every stored output must come from the same run.")
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(path, as_version=4)
+    if not bonus:
+        skip_bonus(nb)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, coalesce_streams=True,
                             resources={"metadata": {"path": str(path.parent)}})  # one stream, not one per token
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: solutions/*.ipynb")
     parser.add_argument("--out", type=Path, default=BUILD_DIR)
-    parser.add_argument("--store", action="store_true", help="write outputs back into the notebooks")
+    parser.add_argument("--store", action="store_true", help="write outputs back into the notebooks (implies --bonus)")
+    parser.add_argument("--bonus", action="store_true", help="also execute the challenge's bonus sections")
     parser.add_argument("--skip-models", action="store_true", help="do not prepare the models first")
     args = parser.parse_args(argv)
 
@@ -106,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     for nb in notebooks:
         phase = phase_of(nb)
         print(f"Running {nb.name} ({phase.name}) ...", flush=True)
-        result = run_notebook(Path(nb).resolve(), args.out, store=args.store)
+        result = run_notebook(Path(nb).resolve(), args.out, store=args.store, bonus=args.bonus or args.store)
         status = "ok" if not result.error else f"FAILED: {result.error}"
         print(f"  {status} in {result.seconds:.1f} s", flush=True)
         results.append((phase, result))
@@ -118,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         status = "FAILED" if r.error else within
         print(f"{r.notebook.name:<46}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
               f"{_fmt_minutes(phase.budget_s):>10}  {status}")
+    if not (args.bonus or args.store):
+        print("\nThe challenge's bonus sections were not executed (their stored outputs are kept): make run BONUS=1.")
     print(f"\nExecuted notebooks and HTML in {shown_path(args.out)}/")
     return 1 if any(r.error for _, r in results) else 0
 

@@ -7,13 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 from authoring.phases import phase_of
-from authoring.run_notebooks import run_notebook
+from authoring.run_notebooks import BONUS_HEADING, run_notebook
 from bench.report import CellTime, CheckTime, NotebookRun
 
 SLOWEST_CELLS = 5
 """Cells listed per notebook, slowest first."""
-BONUS_HEADING = "## Bonus"
-"""A markdown cell starting with this opens the optional part: cells before it are the core path."""
 
 
 def _timestamp(text: str) -> datetime:
@@ -76,7 +74,7 @@ def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
 
 
 def run_solutions(notebooks: list[Path], out_dir: Path) -> list[NotebookRun]:
-    """Execute each notebook in a fresh workshop kernel (outputs in ``out_dir``) and time it.
+    """Execute each notebook in a fresh workshop kernel (outputs in ``out_dir``), bonus sections included, and time it.
 
     Raises nothing for a failing cell: the run's ``error`` says which (the benchmark goes on).
     """

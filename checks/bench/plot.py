@@ -38,8 +38,9 @@ def plot(bench: BenchFile, path: Path) -> Path:
         values = {k: [n.seconds for n in r.notebooks] for k, r in with_notebooks.items()}
         for k, r in with_notebooks.items():
             core = [n.core_seconds for n in r.notebooks if n.core_seconds is not None]
-            values[k] = [*values[k], core[0] if core else None, r.make_run_seconds]
-        _bars(axes[0][0], [*names, "04 core", "make run"], values, "Solution notebooks, wall time", "seconds")
+            values[k] = [*values[k], core[0] if core else None, r.make_run_seconds, r.make_run_bonus_seconds]
+        _bars(axes[0][0], [*names, "04 core", "make run", "BONUS=1"], values, "Solution notebooks, wall time",
+              "seconds")
     with_inference = {k: r.inference for k, r in runs.items() if r.inference}
     if with_inference:
         precisions = [g.precision for g in next(iter(with_inference.values())).generation]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -104,5 +106,16 @@ def test_the_summary_names_the_headline_figures():
                grading=[report.GradeRun(part="challenge", notebook="04.ipynb", seconds=300.0, score=25, total=25,
                                         returncode=0)])
     text = report.summary(run)
-    assert "make run (5 solutions): 1.7 min" in text and "core path (before the bonuses): 90 s" in text
+    assert "make run: 1.6 min, with BONUS=1 1.7 min" in text and "core path (before the bonuses): 90 s" in text
     assert "slowest check() cell: 6.5 s (challenge Bonus: QLoRA)" in text and "challenge 300 s (25/25)" in text
+
+
+def test_make_run_skips_the_bonus_sections_unless_asked():
+    from authoring.run_notebooks import SKIP_TAG, run_notebook, skip_bonus
+
+    nb = _executed([("code", "core()", 1.0), ("markdown", "## Bonus A: QLoRA", None), ("code", "bonus()", None),
+                    ("markdown", "## Key takeaways", None), ("code", "after()", None)])
+    assert skip_bonus(nb) == 2
+    assert [SKIP_TAG in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code"] == [False, True, True]
+    with pytest.raises(ValueError, match="store=True needs bonus=True"):
+        run_notebook(Path("solutions/04_x.ipynb"), Path("build"), store=True, bonus=False)
