@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         check_kind(args.cpu)
-        if unknown:
+        if unknown or not sections:
             raise ValueError(f"--only {','.join(unknown)}: the sections are {', '.join(SECTIONS)}.")
     except ValueError as err:
         print(f"error: {err}")
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench.machine import describe
     from bench.plot import plot
-    from bench.report import BENCH_DIR, BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
+    from bench.report import BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
     from helpers import env
     from helpers.paths import SOLUTIONS_DIR, shown_path
 
@@ -39,33 +39,51 @@ def main(argv: list[str] | None = None) -> int:
     print(f"make bench on {run.machine.cpu}: torch runs {run.machine.torch_capability} kernels, "
           f"mixed precision {run.machine.mixed_precision}, {run.machine.threads} threads")
     solutions = sorted(SOLUTIONS_DIR.glob("*.ipynb"))
-    if "inference" in sections:
-        from bench.inference import measure_inference
-
-        print("Model load and generation")
-        run.inference = measure_inference()
-    if "training" in sections:
-        from bench.training import measure_training
-
-        print("Training steps (one process each)")
-        run.training = measure_training()
-    if "notebooks" in sections:
-        from bench.notebooks import run_solutions
-
-        print("Solution notebooks (make run)")
-        run.notebooks = run_solutions(solutions, BENCH_DIR / args.cpu / "notebooks")
-    if "grading" in sections:
-        from bench.grading import grade_solutions
-
-        print("Grading the solutions (make grade)")
-        run.grading = grade_solutions([p for p in solutions if not p.name.startswith("05_")])
-    run.seconds = round(time.perf_counter() - started, 1)
+    measures = {
+        "inference": ("Model load and generation", _inference),
+        "training": ("Training steps (one process each)", _training),
+        "notebooks": ("Solution notebooks, bonus sections included", lambda: _notebooks(solutions, args.cpu)),
+        "grading": ("Grading the solutions (make grade)",
+                    lambda: _grading([p for p in solutions if not p.name.startswith("05_")])),
+    }
+    for section in SECTIONS:
+        if section in sections:
+            title, measure = measures[section]
+            print(title, flush=True)
+            setattr(run, section, measure())
+            run.seconds = round(time.perf_counter() - started, 1)
+            merge_run(run)  # after each section: an interrupted benchmark keeps what it measured
     bench = merge_run(run)
     plot(bench, PLOT_PATH)
     print("\n" + "\n".join(summary(r) for r in bench.runs.values()))
     print(f"\n{len(bench.runs)} run(s) in {shown_path(BENCH_PATH)}, plot {shown_path(PLOT_PATH)} "
           f"({run.seconds / 60:.1f} min)")
     return 0
+
+
+def _inference():
+    from bench.inference import measure_inference
+
+    return measure_inference()
+
+
+def _training():
+    from bench.training import measure_training
+
+    return measure_training()
+
+
+def _notebooks(solutions, kind: str):
+    from bench.notebooks import run_solutions
+    from bench.report import BENCH_DIR
+
+    return run_solutions(solutions, BENCH_DIR / kind / "notebooks")
+
+
+def _grading(notebooks):
+    from bench.grading import grade_solutions
+
+    return grade_solutions(notebooks)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,8 @@ def measure_training() -> Training:
     for i, e in enumerate(examples):  # right padding: the real tokens come first
         labels[i, : len(e["labels"])] = torch.tensor(e["labels"])
     naive_batch = {**padded, "labels": labels}
-    naive_config = reference.default_lora_config(layers_to_transform=None, lora_dropout=NAIVE_DROPOUT)
+    naive_config = reference.default_lora_config(layers_to_transform=None, layers_pattern=None,
+                                                  lora_dropout=NAIVE_DROPOUT)
     naive = _row(measure_training_memory("lora", batch=naive_batch, lora_config=naive_config, steps=STEPS,
                                          mixed_precision="no"), tokens)
     print(f"{naive.seconds_per_step:.2f} s/step", flush=True)
