@@ -8,7 +8,7 @@ from pathlib import Path
 
 from authoring.phases import phase_of
 from authoring.run_notebooks import BONUS_HEADING, run_notebook
-from bench.report import CellTime, CheckTime, NotebookRun
+from bench.report import ALL_TASKS, CellTime, CheckTime, NotebookRun
 
 SLOWEST_CELLS = 5
 """Cells listed per notebook, slowest first."""
@@ -31,7 +31,10 @@ def cell_seconds(cell) -> float | None:
 
 
 def check_call(source: str) -> tuple[str, str] | None:
-    """``(part, task)`` when a cell is one ``helpers.check("part", "task")`` call, else ``None``."""
+    """``(part, task)`` when a cell is one ``helpers.check("part", "task")`` call, else ``None``.
+
+    ``helpers.check("part")`` gives the task :data:`ALL_TASKS`.
+    """
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -39,10 +42,10 @@ def check_call(source: str) -> tuple[str, str] | None:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return None
     call = tree.body[0].value
-    if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "helpers.check" and len(call.args) == 2
-            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
+    if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "helpers.check" and len(call.args) in (1, 2)
+            and not call.keywords and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in call.args)):
         return None
-    return call.args[0].value, call.args[1].value
+    return call.args[0].value, call.args[1].value if len(call.args) == 2 else ALL_TASKS
 
 
 def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:

@@ -15,6 +15,10 @@ BENCH_PATH: Path = BENCH_DIR / "bench.json"
 PLOT_PATH: Path = BENCH_DIR / "bench.png"
 
 
+ALL_TASKS = "(all)"
+"""The task of a ``helpers.check("part")`` cell, which runs every check of the part (not one task's)."""
+
+
 class CellTime(BaseModel):
     """One code cell's execution (nbclient's ``execution`` metadata)."""
 
@@ -154,10 +158,10 @@ def summary(run: BenchRun) -> str:
                      + ", ".join(f"{n.notebook[:2]} {n.seconds:.0f} s" for n in run.notebooks))
         lines += [f"  {n.notebook[:2]} core path (before the bonuses): {n.core_seconds:.0f} s"
                   for n in run.notebooks if n.core_seconds is not None]
-        checks = [(c.seconds, f"{c.part} {c.task}") for n in run.notebooks for c in n.checks]
+        checks = [(c.seconds, f"{c.part} {c.task}") for n in run.notebooks for c in n.checks if c.task != ALL_TASKS]
         if checks:
             slowest = max(checks)
-            lines.append(f"  slowest check() cell: {slowest[0]:.1f} s ({slowest[1]})")
+            lines.append(f"  slowest check(part, task) cell: {slowest[0]:.1f} s ({slowest[1]})")
     if run.inference:
         lines.append(f"  cached model load {run.inference.load_seconds:.1f} s; new tokens/s: "
                      + ", ".join(f"{g.precision} {g.tokens_per_s if g.tokens_per_s is not None else 'n/a'}"

@@ -48,7 +48,8 @@ def test_timings_read_cells_checks_and_the_core_path():
 @pytest.mark.parametrize(("source", "call"), [
     ('helpers.check("exercise", "Task 5")', ("exercise", "Task 5")),
     ("helpers.check('demo', 'Part 2')\n", ("demo", "Part 2")),
-    ('helpers.check("demo")', None),
+    ('helpers.check("demo")', ("demo", "(all)")),
+    ('helpers.check("demo", task="Part 2")', None),
     ('x = helpers.check("demo", "Part 2")', None),
     ('helpers.check("demo", TASK)', None),
     ("helpers.check(", None),
@@ -107,7 +108,8 @@ def test_the_summary_names_the_headline_figures():
                                         returncode=0)])
     text = report.summary(run)
     assert "make run: 1.6 min, with BONUS=1 1.7 min" in text and "core path (before the bonuses): 90 s" in text
-    assert "slowest check() cell: 6.5 s (challenge Bonus: QLoRA)" in text and "challenge 300 s (25/25)" in text
+    assert "slowest check(part, task) cell: 6.5 s (challenge Bonus: QLoRA)" in text
+    assert "challenge 300 s (25/25)" in text
 
 
 def test_make_run_skips_the_bonus_sections_unless_asked():
