@@ -34,6 +34,7 @@ from helpers.challenge.results import update_results
 from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score, to_messages
 from helpers.challenge.training import (
     GENERATION_BATCH_SIZE,
+    IGNORE_INDEX,
     checkpoint_bytes,
     count_parameters,
     generate_answers,
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from peft import LoraConfig
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainingArguments
 
-IGNORE_INDEX = -100
-"""Label value that the cross-entropy loss skips (``torch.nn.CrossEntropyLoss(ignore_index=-100)``)."""
 LEARNING_RATE = 4e-3
 """Peak learning rate of the LoRA/QLoRA runs (AdamW, linear decay after 10 % warm-up).
 

@@ -289,7 +289,7 @@ def test_the_pace_hook_stops_backpropagation_at_the_chosen_block():
     seen = []
     model.model.layers[2].register_forward_hook(lambda module, args, output: seen.append(args[0].requires_grad))
     model.model.layers[1].register_forward_hook(lambda module, args, output: seen.append(args[0].requires_grad))
-    handle = model.model.layers[2].register_forward_pre_hook(pace._backprop_from(2), with_kwargs=True)
+    handle = model.model.layers[2].register_forward_pre_hook(pace._input_as_leaf, with_kwargs=True)
     model(**_labelled_batch()).loss.backward()
     handle.remove()
     assert seen == [False, True]  # block 1's input needs no gradient, block 2's does

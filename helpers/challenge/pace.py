@@ -49,6 +49,8 @@ Measured on 2026-12-02 under the AVX2 stand-in (2-core AMD EPYC): the step took 
 (``make bench``'s notebook timings, the cells of a task added up) became these multiples. With bf16 autocast the
 step shrinks more than generation does, so the estimates run short on a CPU with native bf16."""
 CORE_CELLS = tuple(name for name in CELL_STEPS if name.startswith("Task"))
+CORE_STEPS = sum(CELL_STEPS[name] for name in CORE_CELLS)
+"""The core's compute cells together, in steps."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class Pace:
     @property
     def core_s_default(self) -> float:
         """Expected seconds of the core with :data:`DEFAULT_LAYERS`."""
-        return sum(CELL_STEPS[name] for name in CORE_CELLS) * self.seconds_per_step
+        return CORE_STEPS * self.seconds_per_step
 
     def __repr__(self) -> str:  # the notebook shows the object: show the table
         return self.summary()
@@ -107,17 +109,13 @@ def _minutes(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
 
 
-def _backprop_from(layer: int):
-    """A forward pre-hook that makes block ``layer``'s input a leaf needing a gradient (backpropagation stops there)."""
-
-    def hook(module, args, kwargs):
-        if args:
-            return (args[0].detach().requires_grad_(), *args[1:]), kwargs
-        kwargs = dict(kwargs)
-        kwargs["hidden_states"] = kwargs["hidden_states"].detach().requires_grad_()
-        return args, kwargs
-
-    return hook
+def _input_as_leaf(module, args, kwargs):
+    """A forward pre-hook: the block's input becomes a leaf needing a gradient (backpropagation stops there)."""
+    if args:
+        return (args[0].detach().requires_grad_(), *args[1:]), kwargs
+    kwargs = dict(kwargs)
+    kwargs["hidden_states"] = kwargs["hidden_states"].detach().requires_grad_()
+    return args, kwargs
 
 
 def _time_steps(model: torch.nn.Module, first_layer: int, inputs: dict[str, torch.Tensor]) -> float:
@@ -129,7 +127,7 @@ def _time_steps(model: torch.nn.Module, first_layer: int, inputs: dict[str, torc
     from helpers.device import mixed_precision
 
     bf16 = mixed_precision("cpu") == "bf16"
-    handle = model.model.layers[first_layer].register_forward_pre_hook(_backprop_from(first_layer), with_kwargs=True)
+    handle = model.model.layers[first_layer].register_forward_pre_hook(_input_as_leaf, with_kwargs=True)
     try:
         times = []
         for _ in range(STEPS + 1):  # the first pass warms the kernels up: not timed
@@ -179,8 +177,7 @@ def measure_pace(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", *, budge
     step = round(_time_steps(model, DEFAULT_LAYERS[0], inputs), 3)
     fast_step = round(_time_steps(model, FAST_LAYERS[0], inputs), 3)
     del model
-    default_core = sum(CELL_STEPS[name] for name in CORE_CELLS) * step
-    layers = DEFAULT_LAYERS if default_core <= budget_s else FAST_LAYERS
+    layers = DEFAULT_LAYERS if CORE_STEPS * step <= budget_s else FAST_LAYERS
     scale = 1.0 if layers == DEFAULT_LAYERS else fast_step / step
     estimates = {name: steps * step * (scale if name in ("Task 4: trainer.train()",) else 1.0)
                  for name, steps in CELL_STEPS.items()}
