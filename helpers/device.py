@@ -8,6 +8,7 @@ fails for lack of a GPU: the CPU path is the default, tested one.
 from __future__ import annotations
 
 import platform
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,7 +168,11 @@ def compute_dtype(device: torch.device | str) -> torch.dtype:
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
-    """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``transformers.set_seed``.
+    """Seed Python's ``random``, NumPy and torch (CPU and every GPU), as ``transformers.set_seed`` does.
+
+    Same generator states as ``transformers.set_seed(seed)`` (``transformers/trainer_utils.py``; accelerate's
+    ``utils/random.py`` does the same), without importing the Trainer's modules: ``transformers.trainer_utils``
+    imports peft and bitsandbytes, about 3 s that a notebook without training would wait for.
 
     Raises:
         TypeError: ``seed`` is not an ``int``.
@@ -177,9 +182,11 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    from transformers import set_seed
+    import numpy as np
 
-    set_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # every device's generator, CUDA's included
 
 
 def _device_name(device: torch.device) -> str:

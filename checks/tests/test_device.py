@@ -63,6 +63,26 @@ def test_seed_everything_makes_every_generator_repeat():
     assert draw() != first
 
 
+def test_seed_everything_matches_transformers_set_seed():
+    from transformers import set_seed
+
+    dev.seed_everything(11)
+    ours = (random.random(), np.random.rand(), torch.rand(3).tolist())
+    set_seed(11)
+    assert (random.random(), np.random.rand(), torch.rand(3).tolist()) == ours
+
+
+def test_setup_does_not_import_the_trainer_modules():
+    """A notebook that does not train does not wait for peft and bitsandbytes (about 3 s) in its first cell."""
+    import subprocess
+    import sys
+
+    code = ("import sys, helpers; helpers.setup(verbose=False); "
+            "print(sorted({'peft', 'bitsandbytes'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize(("seed", "error"), [("42", TypeError), (1.5, TypeError), (True, TypeError),
                                              (-1, ValueError), (2**32, ValueError)])
 def test_bad_seeds(seed, error):

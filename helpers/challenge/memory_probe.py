@@ -137,9 +137,11 @@ def _load_for_mode(mode: str, spec: Path, device: torch.device, gradient_checkpo
         model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, **kwargs)
     if mode != "qlora":
         model = model.to(device)
-    from peft import LoraConfig
+    lora_config = None
+    if mode != "full":  # peft imports bitsandbytes and parts of torch's compiler: 3 s the full child need not wait
+        from peft import LoraConfig
 
-    lora_config = LoraConfig.from_pretrained(str(spec / LORA_DIR)) if mode != "full" else None
+        lora_config = LoraConfig.from_pretrained(str(spec / LORA_DIR))
     model = _prepare_for_mode(model, mode, lora_config, gradient_checkpointing=gradient_checkpointing)
     set_cpu_4bit_repacking(model, False)
     return model
