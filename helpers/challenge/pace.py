@@ -1,6 +1,6 @@
 """How long the challenge's compute cells will take on this machine, measured before they run.
 
-The set-up cell of 04 · LoRA challenge measures a few LoRA training steps (about 10 s) and prints
+The set-up cell of 04 · LoRA challenge measures a few LoRA training steps (about 5 s) and prints
 the expected wall time of every cell that computes for more than a few seconds::
 
     pace = measure_pace()          # three training steps of SmolLM2 with the challenge's adapters
@@ -59,13 +59,14 @@ class Pace:
 
     Attributes:
         seconds_per_step: one training step's forward and backward pass down to :data:`DEFAULT_LAYERS`, in seconds.
-        fast_seconds_per_step: the same with :data:`FAST_LAYERS`, in seconds.
+        fast_seconds_per_step: the same with :data:`FAST_LAYERS`, in seconds; ``None`` where the default fits (it is
+            measured only when needed).
         adapted_layers: the blocks the challenge adapts on this machine (``layers_to_transform``).
         measured_s: how long the measurement took, in seconds.
     """
 
     seconds_per_step: float
-    fast_seconds_per_step: float
+    fast_seconds_per_step: float | None
     adapted_layers: tuple[int, ...]
     measured_s: float
     estimates: dict[str, float] = field(default_factory=dict)
@@ -148,8 +149,9 @@ def measure_pace(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", *, budge
     Measures :data:`STEPS` forward and backward passes (after a warm-up pass) of the frozen model on a batch of
     :data:`BATCH_SIZE` x :data:`SEQUENCE_LENGTH` random tokens, :data:`ANSWER_TOKENS` of each labelled (the timing
     does not depend on which tokens), backpropagating down to the lowest block of :data:`DEFAULT_LAYERS` and
-    then of :data:`FAST_LAYERS`, in fp32 or under bf16 autocast as the Trainer will run
-    (:func:`helpers.device.mixed_precision`). About 10 s on a 2-core laptop CPU.
+    then, only when the default would not fit ``budget_s``, of :data:`FAST_LAYERS`, in fp32 or under bf16 autocast as the Trainer will run
+    (:func:`helpers.device.mixed_precision`). About 5 s on a 2-core laptop CPU, twice that where the faster setting
+    is measured too.
 
     Args:
         model_id: the chat model's Hub id (loaded from the cache).
@@ -175,10 +177,10 @@ def measure_pace(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", *, budge
     model.requires_grad_(False).train()
     inputs = answer_logits_only(batch)
     step = round(_time_steps(model, DEFAULT_LAYERS[0], inputs), 3)
-    fast_step = round(_time_steps(model, FAST_LAYERS[0], inputs), 3)
+    fast_step = None if CORE_STEPS * step <= budget_s else round(_time_steps(model, FAST_LAYERS[0], inputs), 3)
     del model
-    layers = DEFAULT_LAYERS if CORE_STEPS * step <= budget_s else FAST_LAYERS
-    scale = 1.0 if layers == DEFAULT_LAYERS else fast_step / step
+    layers = DEFAULT_LAYERS if fast_step is None else FAST_LAYERS
+    scale = 1.0 if fast_step is None else fast_step / step
     estimates = {name: steps * step * (scale if name in ("Task 4: trainer.train()",) else 1.0)
                  for name, steps in CELL_STEPS.items()}
     return Pace(seconds_per_step=step, fast_seconds_per_step=fast_step, adapted_layers=layers,
