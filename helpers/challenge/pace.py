@@ -149,9 +149,9 @@ def measure_pace(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", *, budge
     Measures :data:`STEPS` forward and backward passes (after a warm-up pass) of the frozen model on a batch of
     :data:`BATCH_SIZE` x :data:`SEQUENCE_LENGTH` random tokens, :data:`ANSWER_TOKENS` of each labelled (the timing
     does not depend on which tokens), backpropagating down to the lowest block of :data:`DEFAULT_LAYERS` and
-    then, only when the default would not fit ``budget_s``, of :data:`FAST_LAYERS`, in fp32 or under bf16 autocast as the Trainer will run
-    (:func:`helpers.device.mixed_precision`). About 5 s on a 2-core laptop CPU, twice that where the faster setting
-    is measured too.
+    then, only when the default would not fit ``budget_s``, of :data:`FAST_LAYERS`, in fp32 or under bf16 autocast
+    as the Trainer will run (:func:`helpers.device.mixed_precision`). About 5 s on a 2-core laptop CPU, twice that
+    where the faster setting is measured too.
 
     Args:
         model_id: the chat model's Hub id (loaded from the cache).
