@@ -44,8 +44,9 @@ grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write bu
 lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 	$(VENV)/bin/ruff check helpers checks solutions notebooks data
 
-NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p nbval_ignore_stderr
-# nbval runs a notebook only where it compares stored output (cells tagged nbval-check-output: 01, 02, 03) or where
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p nbval_ignore_stderr -p nbval_skip_checks
+# nbval skips the helpers.check(...) cells (the grader self-test runs those checks) and runs a notebook only where it
+# compares stored output (cells tagged nbval-check-output: 01, 02, 03) or where
 # nothing else executes it (05). The challenge compares nothing, and the grader self-test
 # (checks/tests/test_wrong_variants.py) executes it once and fails on any cell error.
 NBVAL_ONCE := --ignore=solutions/04_challenge_lora_finetuning.ipynb
