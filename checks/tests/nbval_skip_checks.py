@@ -8,22 +8,14 @@ compared (none is tagged ``nbval-check-output``). Loaded with ``-p nbval_skip_ch
 
 from __future__ import annotations
 
-import ast
-
 from nbval.plugin import IPyNbCell
+
+from bench.notebooks import check_call
 
 
 def is_check_cell(source: str) -> bool:
-    """Whether a cell is one ``helpers.check(...)`` call and nothing else."""
-    try:
-        body = ast.parse(source).body
-    except SyntaxError:
-        return False
-    if len(body) != 1 or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Call):
-        return False
-    func = body[0].value.func
-    return isinstance(func, ast.Attribute) and func.attr == "check" and isinstance(func.value, ast.Name) \
-        and func.value.id == "helpers"
+    """Whether a cell is one ``helpers.check(...)`` call and nothing else (:func:`bench.notebooks.check_call`)."""
+    return check_call(source) is not None
 
 
 def pytest_collection_modifyitems(items):
