@@ -6,6 +6,13 @@ call through :class:`GenerateSpy` (arguments, prompt and output token counts) an
 compare with reference outputs the grader computes itself with plain
 ``generate`` calls. Each check owns one mistake, so a wrong answer fails the check
 that teaches its fix and not a cascade of others.
+
+Tasks 2 and 3 (``generate_text``, ``generate_batch``) are about what the code does with
+*a* causal LM: greedy equals the model's own greedy output, a seed reproduces a sample,
+beams, padding. Their checks run on :func:`random_llama`, a small Llama with random weights
+and SmolLM2's tokenizer, which writes a token in about 2 ms; SmolLM2 needs about 75 ms
+on a 2-core CPU (all 540 MB of its fp32 weights are read for every token). Tasks 1, 4
+and 5 use SmolLM2 itself (:func:`grader_model`).
 """
 
 from __future__ import annotations
@@ -44,24 +51,74 @@ CHAT_MESSAGES = ({"role": "user", "content": "Name three primary colours."},)
 # --------------------------------------------------------------------------- the grader's own model
 
 
+RANDOM_WORDS = " (the grader's test model has random weights, so the words are random: only equality counts)"
+"""Appended where a message shows :func:`random_llama`'s text, so nobody reads meaning into it."""
+
+
+@functools.cache
+def grader_tokenizer():
+    """SmolLM2's tokenizer, padding on the left (shared by the grader's models)."""
+    from transformers import AutoTokenizer
+
+    from helpers.models import CHAT_MODEL_ID
+
+    return AutoTokenizer.from_pretrained(CHAT_MODEL_ID, padding_side="left")
+
+
 @functools.cache
 def grader_model() -> tuple[Any, Any]:
     """The grader's SmolLM2 (device and dtype from ``helpers.device``) and a left-padding tokenizer."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     from helpers.device import pick_device, pick_dtype
     from helpers.models import CHAT_MODEL_ID
 
-    path = CHAT_MODEL_ID
     device = pick_device()
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=pick_dtype(device)).to(device).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path, padding_side="left")
-    return model, tokenizer
+    model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=pick_dtype(device)).to(device).eval()
+    return model, grader_tokenizer()
+
+
+def _random_llama(tokenizer, *, hidden_size: int, layers: int, initializer_range: float, pad_token_id: int | None):
+    """A ``LlamaForCausalLM`` with random weights (seed 0) over ``tokenizer``'s vocabulary, in eval mode."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+                         num_hidden_layers=layers, num_attention_heads=max(2, hidden_size // 16),
+                         num_key_value_heads=1, max_position_embeddings=2048, tie_word_embeddings=False,
+                         initializer_range=initializer_range, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=pad_token_id)
+    torch.manual_seed(0)
+    return LlamaForCausalLM(config).eval()
+
+
+@functools.cache
+def random_llama() -> tuple[Any, Any]:
+    """The model of Tasks 2 and 3's checks: a 2-block Llama (hidden size 64, 6.4 M parameters) with random weights.
+
+    It shares SmolLM2's tokenizer and generation defaults, lives on ``helpers.device.pick_device()`` and stays in
+    float32 on every device. The weights are drawn wide (std 0.4 instead of 0.02), so its next-token scores spread
+    out (std about 3): the best and second-best token differ by far more than float rounding, so batched and
+    single-prompt greedy results agree on any CPU (``test_exercise_random_llama`` measures the gap on the checks'
+    prompts), and sampling at temperature 1 still varies from seed to seed.
+
+    Returns:
+        (model, tokenizer): the model in eval mode; :func:`grader_tokenizer`.
+    """
+    from transformers import GenerationConfig
+
+    from helpers.device import pick_device
+    from helpers.models import CHAT_MODEL_ID
+
+    tokenizer = grader_tokenizer()
+    model = _random_llama(tokenizer, hidden_size=64, layers=2, initializer_range=0.4,
+                          pad_token_id=tokenizer.pad_token_id)
+    model.generation_config = GenerationConfig.from_pretrained(CHAT_MODEL_ID)
+    return model.to(pick_device()), tokenizer
 
 
 def _fresh_tokenizer():
     """The grader's tokenizer, reset in case a learner's function changed its settings."""
-    _, tokenizer = grader_model()
+    tokenizer = grader_tokenizer()
     tokenizer.padding_side = "left"
     tokenizer.truncation_side = "right"
     if tokenizer.pad_token is None:
@@ -71,7 +128,7 @@ def _fresh_tokenizer():
 
 @functools.cache
 def _reference_ids(prompt: str, max_new_tokens: int, num_beams: int = 1) -> tuple[int, ...]:
-    model, tokenizer = grader_model()
+    model, tokenizer = random_llama()
     inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
     with torch.inference_mode():
         out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=num_beams)
@@ -79,8 +136,8 @@ def _reference_ids(prompt: str, max_new_tokens: int, num_beams: int = 1) -> tupl
 
 
 def reference_text(prompt: str, max_new_tokens: int, num_beams: int = 1) -> str:
-    """Greedy (or beam) continuation of ``prompt`` by the grader's model: the new text only."""
-    _, tokenizer = grader_model()
+    """Greedy (or beam) continuation of ``prompt`` by :func:`random_llama`: the new text only."""
+    _, tokenizer = random_llama()
     return tokenizer.decode(list(_reference_ids(prompt, max_new_tokens, num_beams)), skip_special_tokens=True)
 
 
@@ -99,7 +156,7 @@ def reference_chat(max_new_tokens: int, add_generation_prompt: bool = True) -> s
 @functools.cache
 def no_pad_model_dir() -> str:
     """A tiny random Llama with SmolLM2's tokenizer minus its pad token (tests the pad-token fallback)."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer
 
     from helpers.models import CHAT_MODEL_ID
 
@@ -108,11 +165,8 @@ def no_pad_model_dir() -> str:
     tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
     tokenizer.pad_token = None
     tokenizer.save_pretrained(folder)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, pad_token_id=None)
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    model = _random_llama(tokenizer, hidden_size=16, layers=1, initializer_range=0.02, pad_token_id=None)
+    model.save_pretrained(folder)
     return folder
 
 
@@ -319,7 +373,7 @@ def _generate_text(ns):
 @part.check(STR_CHECK, task=T2,
             hint="Decode one sequence of ids into text: tokenizer.decode(ids, skip_special_tokens=True).")
 def _returns_str(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     out = _generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4)
     expect(type(out) is str, f"generate_text returned {type(out).__name__}; it should return a str "
                              "(decode the ids, and take the first sequence of the batch).")
@@ -329,7 +383,7 @@ def _returns_str(ns):
             hint="generate returns the prompt's ids followed by the new ones: slice off the first "
                  "inputs['input_ids'].shape[1] ids before decoding.")
 def _no_echo(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     out = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4), "generate_text")
     expect(not out.startswith(PROMPT), f"the output starts with the prompt: {out!r}.")
 
@@ -338,7 +392,7 @@ def _no_echo(ns):
             hint="With temperature None or 0 call generate with do_sample=False, and decode with "
                  "skip_special_tokens=True.")
 def _greedy(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     generate_text = _generate_text(ns)
     outputs, counts = [], []
     for temperature in (None, None, 0):
@@ -354,20 +408,21 @@ def _greedy(ns):
         counts.append(spy.last.new_tokens)
         expect(not spy.last.samples, f"generate was called with do_sample=True for temperature={temperature}: "
                                      "the result is random, not greedy.")
-    expect(outputs[0] == outputs[1], f"two greedy calls gave different text: {outputs[0]!r} vs {outputs[1]!r}.")
+    expect(outputs[0] == outputs[1],
+           f"two greedy calls gave different text: {outputs[0]!r} vs {outputs[1]!r}{RANDOM_WORDS}.")
     expect(_same(outputs[0], outputs[2]),
-           f"temperature=0 should be greedy too, but gave {outputs[2]!r} instead of {outputs[0]!r}.")
+           f"temperature=0 should be greedy too, but gave {outputs[2]!r} instead of {outputs[0]!r}{RANDOM_WORDS}.")
     expected = reference_text(PROMPT, counts[0])
     expect(_same(outputs[0], expected),
            f"the greedy text differs from the model's own greedy continuation: expected {expected!r}, "
-           f"got {outputs[0]!r}.")
+           f"got {outputs[0]!r}{RANDOM_WORDS}.")
 
 
 @part.check("max_new_tokens limits the number of generated tokens", task=T2,
             hint="Pass max_new_tokens=max_new_tokens to generate; it counts tokens, not characters, and "
                  "never cut the decoded string yourself.")
 def _max_new_tokens(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     generate_text = _generate_text(ns)
     for asked in (3, 7):
         with GenerateSpy(model) as spy:
@@ -384,7 +439,7 @@ def _max_new_tokens(ns):
             hint="generate ignores temperature, top_k and top_p unless do_sample=True (it only logs a "
                  "warning). Pass do_sample=True when temperature > 0, and pass the other settings through.")
 def _sampling_settings(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     with GenerateSpy(model) as spy:
         _generate_text(ns)(model, _fresh_tokenizer(), STORY, max_new_tokens=4, temperature=0.7, top_k=20,
                            top_p=0.9, repetition_penalty=1.2, seed=1)
@@ -398,7 +453,7 @@ def _sampling_settings(ns):
 
 def _samples(ns, seeds: list[int | None]) -> list[str]:
     """Learner samples of STORY, one per seed; the global RNG is moved between calls."""
-    model, _ = grader_model()
+    model, _ = random_llama()
     generate_text = _generate_text(ns)
     torch.manual_seed(12345)
     texts = []
@@ -418,7 +473,8 @@ def _samples(ns, seeds: list[int | None]) -> list[str]:
 def _same_seed(ns):
     texts = _samples(ns, [7, 7])
     if texts:
-        expect(texts[0] == texts[1], f"two calls with seed=7 gave different samples: {texts[0]!r} vs {texts[1]!r}.")
+        expect(texts[0] == texts[1], f"two calls with seed=7 gave different samples: {texts[0]!r} vs {texts[1]!r}"
+                                        f"{RANDOM_WORDS}.")
 
 
 @part.check("different seeds give different samples", task=T2,
@@ -433,7 +489,7 @@ def _different_seeds(ns):
             hint="Pass num_beams=num_beams to generate (beam search keeps the num_beams most likely "
                  "continuations at each step).")
 def _beam_search(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     with GenerateSpy(model) as spy:
         text = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=6, num_beams=3),
                      "generate_text")
@@ -441,7 +497,7 @@ def _beam_search(ns):
     expect(call.config.num_beams == 3, f"asked for num_beams=3, generate received num_beams={call.config.num_beams}.")
     expected = reference_text(PROMPT, call.new_tokens, num_beams=3)
     expect(_same(_without_echo(text, PROMPT), expected),
-           f"beam search with 3 beams should give {expected!r}, got {text!r}.")
+           f"beam search with 3 beams should give {expected!r}, got {text!r}{RANDOM_WORDS}.")
 
 
 # --------------------------------------------------------------------------- Task 3
@@ -451,7 +507,7 @@ def _beam_search(ns):
             hint="Tokenize all prompts at once (tokenizer(prompts, padding=True, return_tensors='pt')), call "
                  "generate once, then tokenizer.batch_decode the new tokens.")
 def _one_call(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     generate_batch = require(ns, "generate_batch", callable)
     with GenerateSpy(model) as spy:
         out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=4)
@@ -468,7 +524,7 @@ def _one_call(ns):
             hint="Pad on the left (padding_side='left') and pass the attention mask (generate(**inputs)), so "
                  "every prompt ends at the last position and pads are ignored.")
 def _batch_equals_single(ns):
-    model, _ = grader_model()
+    model, _ = random_llama()
     generate_batch = require(ns, "generate_batch", callable)
     with GenerateSpy(model) as spy:
         out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=10)
@@ -479,7 +535,7 @@ def _batch_equals_single(ns):
     for prompt, text in zip(BATCH, out, strict=True):
         expected = reference_text(prompt, 10)
         expect(isinstance(text, str) and _same(_without_echo(text, prompt), expected),
-               f"for {prompt!r} the batch gave {text!r}, but the prompt alone gives {expected!r}.")
+               f"for {prompt!r} the batch gave {text!r}, but the prompt alone gives {expected!r}{RANDOM_WORDS}.")
 
 
 # --------------------------------------------------------------------------- Task 4
