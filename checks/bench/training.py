@@ -1,7 +1,8 @@
 """Training speed and memory: LoRA, QLoRA and full fine-tuning on one batch; the course's recipe against a naive one.
 
 Every figure comes from the challenge's memory probe (:mod:`helpers.challenge.memory_probe`): one fresh process
-per measurement, two steps for the memory peak, then timed steps, all threads of the machine.
+per measurement, one step for the memory peak (after AdamW's state is created), then timed steps, all threads
+of the machine.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import torch
 
 from bench.report import Recipe, Training, TrainingMode
 
-STEPS = 6
-"""Training steps per measurement: 2 for the memory peak, 4 timed (the median is reported)."""
+STEPS = 5
+"""Training steps per measurement: 1 for the memory peak, 4 timed (the median is reported)."""
 TICKETS = 4
 """Training tickets in the batch (the challenge's ``per_device_train_batch_size``)."""
 NAIVE_MAX_LENGTH = 256

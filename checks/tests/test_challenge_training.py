@@ -83,7 +83,7 @@ def test_measure_training_memory_rejects_bad_arguments(batch, lora_config):
     with pytest.raises(ValueError, match="BitsAndBytesConfig"):
         probe.measure_training_memory("qlora", batch=batch, lora_config=lora_config)
     with pytest.raises(ValueError, match="steps"):
-        probe.measure_training_memory("full", batch=batch, steps=1)
+        probe.measure_training_memory("full", batch=batch, steps=0)
     with pytest.raises(ValueError, match="collator's output"):
         probe.measure_training_memory("full", batch={"input_ids": batch["input_ids"]})
 

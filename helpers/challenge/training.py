@@ -17,6 +17,7 @@ The grader's reference implementation of the tasks lives with the grader, in
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,10 +110,10 @@ def set_cpu_4bit_repacking(model: torch.nn.Module, enabled: bool) -> int:
         model: a model (or ``PeftModel``) loaded in 4-bit; other models are left alone.
         enabled: ``False`` while training, ``True`` for fast CPU inference afterwards.
     """
-    try:
-        from bitsandbytes.nn import Linear4bit
-    except ImportError:  # no bitsandbytes, so no 4-bit layers
+    if "bitsandbytes.nn" not in sys.modules:  # never imported, so no 4-bit layer exists (importing it takes 1.5 s)
         return 0
+    from bitsandbytes.nn import Linear4bit
+
     changed = 0
     for module in model.modules():
         if isinstance(module, Linear4bit) and hasattr(module, "support_avx512bf16_for_cpu"):
