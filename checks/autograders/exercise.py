@@ -568,7 +568,7 @@ def _chat(ns):
 
 QUANT_VARIANTS = ("fp32", "bf16", "int8", "nf4")
 SPEED_PROMPTS = ("The capital of France is", "Water boils at", "The three primary colours are")
-SPEED_NEW_TOKENS = 16
+SPEED_NEW_TOKENS = 8
 HELD_OUT_TEXT = ("The museum opens at nine in the morning and closes at six in the evening. Tickets cost twelve "
                  "euros for adults and are free for children under twelve.")
 """The grader's own copies of the notebook's constants: it recomputes with these, whatever the notebook holds."""

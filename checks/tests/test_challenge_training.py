@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -293,3 +294,22 @@ def test_the_pace_hook_stops_backpropagation_at_the_chosen_block():
     model(**_labelled_batch()).loss.backward()
     handle.remove()
     assert seen == [False, True]  # block 1's input needs no gradient, block 2's does
+
+
+@pytest.mark.parametrize(("native_bf16", "expected"), [(True, True), (False, False)])
+def test_the_probe_measures_in_the_precision_the_trainer_uses(monkeypatch, tmp_path, batch, native_bf16, expected):
+    """By default the children train as the challenge's Trainer does here: bf16 autocast only with native bf16."""
+    import helpers.device
+
+    monkeypatch.setattr(helpers.device, "cpu_bf16_native", lambda: native_bf16)
+    monkeypatch.setattr(probe, "pick_device", lambda: torch.device("cpu"))
+    specs = []
+
+    def command(mode, spec, steps, gradient_checkpointing):
+        specs.append((Path(spec) / probe.BF16_FILE).exists())
+        return [sys.executable, "-c", "import json, os; print(json.dumps({'mode': 'full', 'pid': os.getpid()}))"]
+
+    monkeypatch.setattr(probe, "_memory_command", command)
+    probe.measure_training_memory("full", batch=batch)
+    probe.measure_training_memory("full", batch=batch, mixed_precision="no")
+    assert specs == [expected, False]
