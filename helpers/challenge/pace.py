@@ -38,7 +38,7 @@ CELL_STEPS: dict[str, float] = {
     "Task 3: score the base model": 18.0,
     "Task 4: trainer.train()": 104.0,
     "Task 5: reload, answer and score the adapter": 31.0,
-    "Task 6: measure the memory of LoRA and full fine-tuning": 29.0,
+    "Task 6: measure the memory of LoRA and full fine-tuning": 22.0,
     "Bonus A: QLoRA training and scoring": 172.0,
     "Bonus B: full fine-tuning and scoring": 103.0,
     "Bonus C: the inference script": 18.0,
@@ -46,7 +46,8 @@ CELL_STEPS: dict[str, float] = {
 """Wall time of each compute cell, in units of :func:`measure_pace`'s step (:data:`DEFAULT_LAYERS`).
 
 Measured on 2026-12-02 under the AVX2 stand-in (2-core AMD EPYC): the step took 1.00 s, and each cell's seconds
-(``make bench``'s notebook timings, the cells of a task added up) became these multiples. With bf16 autocast the
+(``make bench``'s notebook timings, the cells of a task added up) became these multiples. Task 6 again on 2026-12-03,
+after the memory probe stopped running a second full fine-tuning step: 21 s at a 0.96 s step. With bf16 autocast the
 step shrinks more than generation does, so the estimates run short on a CPU with native bf16."""
 CORE_CELLS = tuple(name for name in CELL_STEPS if name.startswith("Task"))
 CORE_STEPS = sum(CELL_STEPS[name] for name in CORE_CELLS)
