@@ -98,8 +98,8 @@ def random_llama() -> tuple[Any, Any]:
     It shares SmolLM2's tokenizer and generation defaults, lives on ``helpers.device.pick_device()`` and stays in
     float32 on every device. The weights are drawn wide (std 0.4 instead of 0.02), so its next-token scores spread
     out (std about 3): the best and second-best token differ by far more than float rounding, so batched and
-    single-prompt greedy results agree on any CPU (``test_exercise_random_llama`` measures the gap on the checks'
-    prompts), and sampling at temperature 1 still varies from seed to seed.
+    single-prompt greedy results agree on any CPU (``checks/tests/test_exercise_grader.py`` measures the gap on the
+    checks' prompts), and sampling at temperature 1 still varies from seed to seed.
 
     Returns:
         (model, tokenizer): the model in eval mode; :func:`grader_tokenizer`.
