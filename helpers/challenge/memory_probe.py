@@ -243,9 +243,10 @@ def training_precision() -> str:
     """``"bf16"`` where :func:`helpers.device.mixed_precision` trains with bf16 autocast, else ``"no"`` (fp32).
 
     The challenge's ``TrainingArguments(bf16=info.mixed_precision == "bf16", ...)`` train so, and the memory probe
-    measures the same way unless told otherwise. On this 2-core AMD EPYC (AVX-512 BF16) on 2026-12-03 the challenge's
-    probe took 18 s with bf16 autocast and 23 s in fp32, and LoRA needed 0.49 x and 0.46 x the memory of full
-    fine-tuning. fp16 (older GPUs) is measured as fp32: the probe's autocast is bf16 only.
+    measures the same way unless told otherwise. On a 2-core AMD EPYC (AVX-512 BF16) on 2026-12-03 the challenge's
+    probe took 18 s with bf16 autocast and 23 s in fp32; ``make bench`` measured LoRA at 0.47 x the memory of full
+    fine-tuning with bf16 autocast and 0.44 x in fp32. fp16 (older GPUs) is measured as fp32: the probe's autocast is
+    bf16 only.
     """
     return "bf16" if precision_for(pick_device()) == "bf16" else "no"
 
@@ -317,12 +318,12 @@ def measure_training_memory(
     ``lora_config``. It trains with fused AdamW (the Trainer's default) on ``batch``: AdamW's
     state is allocated first (one zero-gradient update: what a first step allocates, without
     its forward and backward pass), then one steady-state step gives the memory peak, then
-    ``steps - 1`` more steps are timed. Two real steps gave the same peak (within 1 MB) and
+    ``steps - 1`` more steps are timed. Two real steps gave the same peak (within 2 MB) and
     took 10 s longer for full fine-tuning on a 2-core CPU.
 
-    Gradient checkpointing is off by default, as in the challenge's training runs. Measured on
-    2026-12-03 (2-core AMD EPYC, fp32) on the challenge's batch, 4 × 99 tokens, adapters on 8
-    blocks: LoRA 1.24 GiB, full 2.69 GiB (0.46 ×).
+    Gradient checkpointing is off by default, as in the challenge's training runs. ``make bench``
+    on 2026-12-03 (2-core AMD EPYC, fp32 under the AVX2 stand-in) on the challenge's batch,
+    4 × 99 tokens, adapters on 8 blocks: LoRA 1.16 GiB, full 2.62 GiB (0.44 ×), QLoRA 0.82 GiB.
 
     Memory is :func:`helpers.memory.peak_memory` around the state allocation and the memory step: on a CPU the
     process's peak resident set size (Linux ``VmHWM``, reset when the steps start), which
