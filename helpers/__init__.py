@@ -7,12 +7,13 @@ by their Hub ids (see :mod:`helpers.env`)::
     import helpers
     info = helpers.setup()           # device, dtype, mixed precision, seeds (helpers.device), diagnoses (versions)
     helpers.check("demo")            # instant feedback: the grader's check table for this notebook
+    helpers.catch_up("exercise", "Task 1")   # stuck? a working result to go on with (that task scores no points)
 
 Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models`` (the offline cache ``make models``
 writes), ``versions`` (pins, drift, one-line diagnoses), ``colab`` (a Colab session's set-up), ``quantization``
 (the Exercise's measurement file), ``memory``, ``processes``, ``self_assessment``, ``grade_report`` and
 ``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status). The
-grading engine itself lives in ``checks/grader``; ``check`` is its one entry point for notebooks.
+grading engine itself lives in ``checks/grader``; ``check`` and ``catch_up`` are its entry points for notebooks.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from helpers import env
 
 MODEL_SOURCE = env.apply()
 
-__all__ = ["MODEL_SOURCE", "check", "format_bytes", "setup"]
+__all__ = ["MODEL_SOURCE", "catch_up", "check", "format_bytes", "setup"]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,4 +41,8 @@ def __getattr__(name: str) -> Any:
         from grader import check
 
         return check
+    if name == "catch_up":
+        from grader import catch_up
+
+        return catch_up
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

@@ -2,11 +2,16 @@
 
 ``make grade`` keeps the latest result of every autograder part::
 
-    {"score": int, "total": int,
-     "notebooks": [{"notebook": str, "part": str, "score": int, "total": int, "seconds": float,
-                    "problem": str, "graded_at": str, "cell_errors": [{"cell": int, "error": str}],
+    {"score": int, "total": int, "bonus_score": int, "bonus_total": int,
+     "notebooks": [{"notebook": str, "part": str, "score": int, "total": int, "bonus_score": int,
+                    "bonus_total": int, "seconds": float, "problem": str, "graded_at": str,
+                    "cell_errors": [{"cell": int, "error": str}],
                     "results": [{"name": str, "task": str, "passed": bool, "message": str, "hint": str,
-                                 "points": int, "seconds": float, "ran": bool}]}]}
+                                 "points": int, "seconds": float, "ran": bool, "caught_up": bool,
+                                 "optional": bool}]}]}
+
+``score``/``total`` count the core checks; ``bonus_score``/``bonus_total`` the optional ones (tasks named
+"Bonus ..."). A caught-up check (the learner took the task's catch-up) earns no points.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ class GradedResult(BaseModel):
     seconds: float = 0.0
     ran: StrictBool = True
     """``False``: the check could not run (a broken file, a stopped or modified grading); ``problem`` says why."""
+    caught_up: StrictBool = False
+    """``True``: the learner took the task's catch-up; no points."""
+    optional: StrictBool = False
+    """``True``: an optional (Bonus) task's check, scored apart from the core."""
 
 
 class GradedNotebook(BaseModel):
@@ -50,6 +59,8 @@ class GradedNotebook(BaseModel):
     part: str
     score: StrictInt = 0
     total: StrictInt = 0
+    bonus_score: StrictInt = 0
+    bonus_total: StrictInt = 0
     seconds: float = 0.0
     problem: str = ""
     graded_at: str = ""
@@ -58,17 +69,21 @@ class GradedNotebook(BaseModel):
 
 
 class GradeBook(BaseModel):
-    """The whole report; ``score`` and ``total`` add up the notebooks'."""
+    """The whole report; the scores add up the notebooks'."""
 
     score: StrictInt = 0
     total: StrictInt = 0
+    bonus_score: StrictInt = 0
+    bonus_total: StrictInt = 0
     notebooks: list[GradedNotebook]
 
     @classmethod
     def of(cls, notebooks: Sequence[GradedNotebook | dict[str, Any]]) -> GradeBook:
         """A report of ``notebooks`` (validated), sorted by part, with the totals summed."""
         entries = sorted((GradedNotebook.model_validate(n) for n in notebooks), key=lambda n: n.part)
-        return cls(score=sum(n.score for n in entries), total=sum(n.total for n in entries), notebooks=entries)
+        return cls(score=sum(n.score for n in entries), total=sum(n.total for n in entries),
+                   bonus_score=sum(n.bonus_score for n in entries), bonus_total=sum(n.bonus_total for n in entries),
+                   notebooks=entries)
 
 
 def read_report(path: str | Path = GRADE_REPORT) -> GradeBook | None:

@@ -2,11 +2,12 @@
 
 ``make grade`` writes ``build/grades/report.json``: per graded notebook, its part (``"demo"``,
 ``"exercise"``, ``"concept"``, ``"challenge"``) and one result per check (task, name, passed).
-:data:`QUESTIONS` maps each question to those checks by (part, task keyword); a question is
+:data:`QUESTIONS` maps each question to those checks by (part, task keyword). Only the **core** checks answer it
+(optional tasks, named "Bonus ...", are shown beside it as the at-home column); a question is
 
-* ``"ticked"`` when every matching check passed,
-* ``"not yet"`` when some failed (up to :data:`MAX_LISTED` failing check names and what to revisit),
-* ``"not graded"`` when the report has no matching check (run ``make grade``).
+* ``"ticked"`` when every matching core check passed,
+* ``"not yet"`` when some failed or were caught up (up to :data:`MAX_LISTED` check names and what to revisit),
+* ``"not graded"`` when the report has no matching core check (run ``make grade``).
 
 >>> assessment = self_assess()                  # reads build/grades/report.json
 >>> print(assessment.note)
@@ -93,12 +94,14 @@ class GradedCheck:
         task: the task the check belongs to, e.g. ``"Task 2: generate_text"``.
         name: what the check verifies.
         passed: whether it passed.
+        optional: whether it belongs to an optional (Bonus) task.
     """
 
     part: str
     task: str
     name: str
     passed: bool
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,10 +111,12 @@ class Answer:
     Attributes:
         question: the question's text.
         status: ``"ticked"``, ``"not yet"`` or ``"not graded"``.
-        passed: matching checks that passed.
-        total: matching checks in the report (0 when not graded).
-        failing: names of every failing matching check, in report order.
+        passed: matching core checks that passed.
+        total: matching core checks in the report (0 when not graded).
+        failing: names of every failing matching core check, in report order.
         advice: one sentence on what to do next.
+        at_home_passed: matching optional (Bonus) checks that passed.
+        at_home_total: matching optional checks in the report.
     """
 
     question: str
@@ -120,6 +125,8 @@ class Answer:
     total: int
     failing: tuple[str, ...]
     advice: str
+    at_home_passed: int = 0
+    at_home_total: int = 0
 
     @property
     def mark(self) -> str:
@@ -140,10 +147,12 @@ class SelfAssessment:
     note: str
 
     def rows(self) -> list[dict[str, str]]:
-        """Table rows: ``{"question", "answer", "checks passed", "next step"}``, all strings."""
+        """Table rows: ``{"question", "answer", "core checks passed", "at home (optional)", "next step"}``, strings."""
         return [
             {"question": a.question, "answer": a.mark,
-             "checks passed": f"{a.passed}/{a.total}" if a.total else "–", "next step": a.advice}
+             "core checks passed": f"{a.passed}/{a.total}" if a.total else "–",
+             "at home (optional)": f"{a.at_home_passed}/{a.at_home_total}" if a.at_home_total else "–",
+             "next step": a.advice}
             for a in self.answers
         ]
 
@@ -164,7 +173,7 @@ def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
     report = grade_report.read_report(path)
     if report is None:
         return None
-    return [GradedCheck(n.part, r.task, r.name, r.passed) for n in report.notebooks for r in n.results]
+    return [GradedCheck(n.part, r.task, r.name, r.passed, r.optional) for n in report.notebooks for r in n.results]
 
 
 def matches(question: Question, check: GradedCheck) -> bool:
@@ -180,21 +189,25 @@ def answer(question: Question, checks: Sequence[GradedCheck]) -> Answer:
         checks: results from :func:`read_report` (may be empty).
 
     Returns:
-        An :class:`Answer`: ``"ticked"`` if every matching check passed, ``"not yet"`` if some failed
-        (advice lists up to :data:`MAX_LISTED` failing names and what to revisit), ``"not graded"`` if none match.
+        An :class:`Answer` from the matching **core** checks: ``"ticked"`` if every one passed, ``"not yet"`` if
+        some failed (advice lists up to :data:`MAX_LISTED` failing names and what to revisit), ``"not graded"`` if
+        none match. Matching optional checks only fill the at-home counts.
     """
-    relevant = [c for c in checks if matches(question, c)]
+    matching = [c for c in checks if matches(question, c)]
+    relevant = [c for c in matching if not c.optional]
+    at_home = [c for c in matching if c.optional]
+    extra = {"at_home_passed": sum(c.passed for c in at_home), "at_home_total": len(at_home)}
     failing = tuple(c.name for c in relevant if not c.passed)
     passed = len(relevant) - len(failing)
     if not relevant:
         return Answer(question.text, "not graded", 0, 0, (), (
-            f"Not graded yet: work through {question.revisit}, save, then run `make grade`."))
+            f"Not graded yet: work through {question.revisit}, save, then run `make grade`."), **extra)
     if not failing:
-        return Answer(question.text, "ticked", passed, len(relevant), (), "Nothing to revisit.")
+        return Answer(question.text, "ticked", passed, len(relevant), (), "Nothing to revisit.", **extra)
     listed = "; ".join(f"'{name}'" for name in failing[:MAX_LISTED])
     more = f" (+{len(failing) - MAX_LISTED} more)" if len(failing) > MAX_LISTED else ""
     return Answer(question.text, "not yet", passed, len(relevant), failing,
-                  f"Revisit {question.revisit}. Failing: {listed}{more}.")
+                  f"Revisit {question.revisit}. Failing: {listed}{more}.", **extra)
 
 
 def assess(checks: Sequence[GradedCheck] | None, questions: Sequence[Question] = QUESTIONS) -> tuple[Answer, ...]:
@@ -222,7 +235,9 @@ def self_assess(path: str | Path = DEFAULT_REPORT) -> SelfAssessment:
                 "notebooks), then re-run this cell.")
         return SelfAssessment(assess(None), note)
     parts = sorted({c.part for c in checks})
-    passed = sum(c.passed for c in checks)
+    core = [c for c in checks if not c.optional]
     covered = ", ".join(parts) if parts else "none"
-    note = f"From {where}: {passed}/{len(checks)} checks passed; graded parts: {covered}."
+    note = (f"From {where}: {sum(c.passed for c in core)}/{len(core)} core checks passed "
+            f"(optional: {sum(c.passed for c in checks if c.optional)}/{len(checks) - len(core)}); "
+            f"graded parts: {covered}.")
     return SelfAssessment(assess(checks), note)

@@ -5,10 +5,10 @@ executed ``.ipynb`` and an HTML export go to ``build/``. The run prints every
 notebook's wall time next to its run target and its phase's time box, and exits
 non-zero if any cell failed.
 
-The challenge's bonus sections (from its first ``## Bonus`` heading on: QLoRA, full
-fine-tuning, the script, the Hub) train only when someone runs them, as in the room:
-``make run`` executes the core path and leaves their stored outputs as they are;
-``make run BONUS=1`` (``--bonus``) executes them too.
+The bonus sections (``## Bonus ...`` headings: the exercise's optional tasks, the challenge's QLoRA,
+full fine-tuning and script) run only when someone runs them, as in the room: ``make run`` executes
+the core path and clears the bonus cells' stored outputs in its copies (no older run's numbers next
+to this run's); ``make run BONUS=1`` (``--bonus``) executes them too.
 """
 
 from __future__ import annotations
@@ -30,14 +30,23 @@ SKIP_TAG = "skip-execution"
 
 
 def skip_bonus(nb) -> int:
-    """Tag every cell from the first :data:`BONUS_HEADING` on with :data:`SKIP_TAG`; returns the code cells tagged."""
+    """Tag every code cell of a bonus section with :data:`SKIP_TAG` and clear its stored outputs.
+
+    A bonus section runs from a markdown cell starting with :data:`BONUS_HEADING` to the next ``## `` heading that
+    is not a bonus. Its outputs are cleared so the executed copy never shows an older run's numbers next to this
+    run's. Returns the code cells tagged.
+    """
     skipping, tagged = False, 0
     for cell in nb.cells:
-        skipping = skipping or (cell.cell_type == "markdown" and cell.source.startswith(BONUS_HEADING))
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            skipping = cell.source.startswith(BONUS_HEADING)
         if skipping and cell.cell_type == "code":
             tags = cell.setdefault("metadata", {}).setdefault("tags", [])
             if SKIP_TAG not in tags:
                 tags.append(SKIP_TAG)
+            cell.outputs = []
+            cell.execution_count = None
+            cell.metadata.pop("execution", None)
             tagged += 1
     return tagged
 

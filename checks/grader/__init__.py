@@ -1,6 +1,7 @@
 """Autograding: the same check definitions for notebooks, pytest and ``make grade``.
 
-* In a notebook: ``check("demo")`` grades the live kernel's variables at once.
+* In a notebook: ``check("demo")`` grades the live kernel's variables at once; a failing task's hint gets more
+  specific on repeated attempts and then points to the task's catch-up (``catch_up("exercise", "Task 1")``).
 * From a terminal: ``make grade`` (``python -m grader``) runs each
   notebook in a fresh process and prints a score table.
 * In pytest: :func:`grade_notebook` returns a :class:`GradeReport`.
@@ -8,15 +9,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
+from collections import Counter
 
 from grader.registry import (
     Check,
     CheckFailed,
     CheckResult,
     Part,
+    Score,
     available_parts,
+    catch_up,
     expect,
     load_part,
     prerequisite,
@@ -27,9 +32,42 @@ from grader.report import format_results, results_html
 from grader.runner import GRADING_ENV, SOLUTION_KEY, GradeReport, grade_notebook, grade_variants
 
 __all__ = [
-    "SOLUTION_KEY", "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "available_parts", "check",
-    "expect", "grade_notebook", "grade_variants", "load_part", "prerequisite", "require", "run_checks",
+    "SOLUTION_KEY", "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "Score", "available_parts",
+    "catch_up", "check", "expect", "grade_notebook", "grade_variants", "load_part", "prerequisite", "require",
+    "run_checks",
 ]
+
+
+FAILED_ATTEMPTS: Counter[tuple[str, str]] = Counter()
+"""``{(part, task): number of check() calls in this kernel in which the task had a failing check}``."""
+
+STUCK_AFTER = 3
+"""From this many failed attempts at a task on, a failing check points to the task's catch-up cell."""
+
+
+def escalate_hints(definition: Part, results: list[CheckResult]) -> list[CheckResult]:
+    """Count this attempt's failing tasks and make their hints more specific on repeated failures.
+
+    First failure: the check's hint. Second: the hint and its ``more_hint``. From the :data:`STUCK_AFTER`-th on, where
+    the task has a catch-up: also where to find the catch-up cell.
+    """
+    by_name = {c.name: c for c in definition.checks}
+    failing_tasks = {r.task for r in results if r.ran and not r.passed}
+    for task in failing_tasks:
+        FAILED_ATTEMPTS[(definition.name, task)] += 1
+    escalated = []
+    for r in results:
+        attempts = FAILED_ATTEMPTS[(definition.name, r.task)]
+        hint = r.hint
+        if r.ran and not r.passed and attempts >= 2:
+            more = by_name[r.name].more_hint if r.name in by_name else ""
+            if more:
+                hint = f"{hint} {more}"
+            if attempts >= STUCK_AFTER and r.task in definition.catch_ups:
+                hint += (f" Still stuck after {attempts} tries? The catch-up cell under this task's check gives a "
+                         "working result so you can go on (this task then scores no points).")
+        escalated.append(dataclasses.replace(r, hint=hint) if hint != r.hint else r)
+    return escalated
 
 
 def _notebook_namespace() -> dict:
@@ -53,6 +91,8 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
         task: only the checks whose task name contains this text (e.g. ``"Task 2"``).
 
     A check too slow for a notebook (:attr:`Check.grading_only`) is listed as not run; ``make grade`` runs it.
+    Core and optional (Bonus) checks are shown and scored apart; hints grow more specific on repeated failures
+    (:func:`escalate_hints`).
 
     Returns:
         The results (also displayed as a table), or ``None`` while the notebook is
@@ -64,7 +104,7 @@ def check(part: str, task: str | None = None) -> list[CheckResult] | None:
     if os.environ.get(GRADING_ENV) == "1":
         return None
     definition = load_part(part)
-    results = run_checks(definition, _notebook_namespace(), task, live=True)
+    results = escalate_hints(definition, run_checks(definition, _notebook_namespace(), task, live=True))
     title = f"Checks for {part}" + (f" ({task})" if task else "")
     note = None
     if not all(r.passed for r in results):  # a failure may be the library's, not the learner's: say so

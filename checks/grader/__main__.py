@@ -61,10 +61,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  note: code cell {error['cell']} raised {error['error']}")
         print()
     fresh = GradeBook.of(reports)
-    print(f"{'notebook':<48}{'score':>8}")
-    for r in reports:
-        print(f"{Path(r.notebook).name:<48}{r.score:>5}/{r.total:<3}")
-    print(f"{'total':<48}{fresh.score:>5}/{fresh.total:<3}")
+    print(f"{'notebook':<48}{'core':>8}   {'bonus (optional)':>16}")
+    for r in [*reports, fresh]:
+        name = Path(r.notebook).name if isinstance(r, GradedNotebook) else "total"
+        bonus = f"{r.bonus_score}/{r.bonus_total}" if r.bonus_total else "-"
+        print(f"{name:<48}{r.score:>5}/{r.total:<3}   {bonus:>16}")
     graded_parts = {r.part for r in reports}
     kept = [r for r in _previous_reports(args.json) if r.part not in graded_parts]
     path = write_report(GradeBook.of(kept + reports), args.json)

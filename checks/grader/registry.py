@@ -12,6 +12,16 @@ A part lives in ``checks/autograders/<part>.py`` and declares::
         ...
         expect(out.shape == (2, 384), f"expected shape (2, 384), got {tuple(out.shape)}")
 
+A task whose name starts with :data:`OPTIONAL_PREFIX` (``"Bonus A: fit_prompt"``) is optional: its checks are
+scored apart from the core. Where a later task needs an earlier task's result, the part registers a catch-up::
+
+    @part.catch_up("Task 1: load_generator")
+    def _working_generator():
+        return load_model_and_tokenizer()
+
+and the notebook offers ``helpers.catch_up("exercise", "Task 1")`` (:func:`catch_up`): the learner gets a working
+result and goes on; that task then scores as caught up (no points).
+
 A check receives the notebook's namespace (a ``dict`` of real Python objects),
 passes by returning and fails by raising :class:`CheckFailed` (via :func:`expect`
 or :func:`require`). The same definitions serve ``check(...)`` in the notebook,
@@ -25,7 +35,7 @@ import importlib.util
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +43,17 @@ from typing import Any
 from helpers.paths import REPO_ROOT
 
 AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
+
+OPTIONAL_PREFIX = "Bonus"
+"""A task whose name starts with this is optional (if time is left / at home): scored apart from the core."""
+
+CAUGHT_UP: set[tuple[str, str]] = set()
+"""``(part, task)`` pairs this process caught up with :func:`catch_up` (the notebook's kernel, or the grading child)."""
+
+
+def is_optional(task: str) -> bool:
+    """Whether ``task`` (a check's task name) is optional: its name starts with :data:`OPTIONAL_PREFIX`."""
+    return task.startswith(OPTIONAL_PREFIX)
 
 
 class CheckFailed(AssertionError):
@@ -97,6 +118,7 @@ class Check:
         grading_only: why the check is too slow for a notebook's ``check()`` (which answers within
             :data:`CHECK_BUDGET_S` on a laptop CPU); ``check()`` then lists it as not run with this reason and
             ``make grade`` runs it. Empty: it runs everywhere.
+        more_hint: a second, more specific hint, shown from the learner's second failed ``check()`` of the task.
     """
 
     name: str
@@ -108,6 +130,12 @@ class Check:
     reads: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
     grading_only: str = ""
+    more_hint: str = ""
+
+    @property
+    def optional(self) -> bool:
+        """Whether the check belongs to an optional task (:func:`is_optional`)."""
+        return is_optional(self.task)
 
 
 CHECK_BUDGET_S = 10.0
@@ -128,6 +156,13 @@ class CheckResult:
     seconds: float = 0.0
     ran: bool = True
     """``False`` when the check could not run at all (the notebook file is broken, the grading was stopped)."""
+    caught_up: bool = False
+    """``True`` when the learner took the task's catch-up (:func:`catch_up`): not run, no points."""
+    optional: bool = field(init=False)
+    """Whether the check's task is optional (:func:`is_optional`): scored apart from the core."""
+
+    def __post_init__(self) -> None:
+        self.optional = is_optional(self.task)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,21 +175,37 @@ class Part:
     name: str
     notebook_prefix: str = ""
     checks: list[Check] = field(default_factory=list)
+    catch_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
+    """``{task: function}``: what :func:`catch_up` returns for a task a later task builds on."""
 
     def check(self, name: str, *, task: str, hint: str, points: int = 1, reads: tuple[str, ...] = (),
-              requires: tuple[str, ...] = (), grading_only: str = ""):
+              requires: tuple[str, ...] = (), grading_only: str = "", more_hint: str = ""):
         """Decorator registering ``func(ns)`` as a check of this part.
 
         Given ``reads``, the check is an artifact check (:attr:`Check.clean`): ``make grade`` runs it in a fresh
         process with only those names of the notebook, exported as data; ``requires`` names checks it builds on;
-        ``grading_only`` (the reason) keeps a slow check out of the notebook's ``check()``.
+        ``grading_only`` (the reason) keeps a slow check out of the notebook's ``check()``; ``more_hint`` is shown
+        from the second failed attempt on.
         """
 
         def register(func: Callable[[dict[str, Any]], None]):
             if any(c.name == name for c in self.checks):
                 raise ValueError(f"Part {self.name!r} already has a check named {name!r}.")
             self.checks.append(Check(name, func, task, hint, points, clean=bool(reads), reads=tuple(reads),
-                                     requires=tuple(requires), grading_only=grading_only))
+                                     requires=tuple(requires), grading_only=grading_only, more_hint=more_hint))
+            return func
+
+        return register
+
+    def catch_up(self, task: str):
+        """Decorator registering ``func() -> result`` as the catch-up of ``task`` (a full task name of this part).
+
+        The result is what a later task needs (a loaded model, a config); :func:`catch_up` hands it to a
+        learner who is stuck, and the task then scores as caught up.
+        """
+
+        def register(func: Callable[[], Any]):
+            self.catch_ups[task] = func
             return func
 
         return register
@@ -172,6 +223,36 @@ class Part:
             tasks = sorted({c.task for c in self.checks})
             raise ValueError(f"No check of part {self.name!r} matches task {task!r}. Tasks: {tasks}")
         return chosen
+
+
+@dataclass(frozen=True)
+class Score:
+    """Points of a list of results: the core and the optional (Bonus) tasks apart.
+
+    Attributes:
+        core: points of the passed core checks.
+        core_total: points of all core checks.
+        bonus: points of the passed optional checks.
+        bonus_total: points of all optional checks.
+    """
+
+    core: int
+    core_total: int
+    bonus: int
+    bonus_total: int
+
+    @classmethod
+    def of(cls, results: Sequence[CheckResult]) -> Score:
+        """Sum the points of ``results`` (a caught-up or not-run check earns none)."""
+        core = [r for r in results if not r.optional]
+        bonus = [r for r in results if r.optional]
+        return cls(sum(r.points for r in core if r.passed), sum(r.points for r in core),
+                   sum(r.points for r in bonus if r.passed), sum(r.points for r in bonus))
+
+    def text(self) -> str:
+        """``"core 12/12 · bonus 3/9"`` (no bonus part when there are no optional checks)."""
+        return f"core {self.core}/{self.core_total}" + (
+            f" · bonus (optional) {self.bonus}/{self.bonus_total}" if self.bonus_total else "")
 
 
 def available_parts() -> list[str]:
@@ -221,6 +302,43 @@ def part_for_notebook(notebook: str | Path) -> str:
     raise ValueError(f"No autograder part grades {stem!r}. Parts: {available_parts()}")
 
 
+def catch_up(part: str, task: str) -> Any:
+    """A working result for ``task`` of ``part``, so a learner stuck on it can go on; the task then scores 0.
+
+    Args:
+        part: autograder part, e.g. ``"exercise"``.
+        task: text of the task's name, e.g. ``"Task 1"`` (matched as :meth:`Part.select` does).
+
+    Returns:
+        What the part's catch-up for the task returns (see the notebook's catch-up cell for its shape).
+
+    Raises:
+        ValueError: unknown part, or the part offers no catch-up for such a task; the message lists those it offers.
+    """
+    definition = load_part(part)
+    matches = [name for name in definition.catch_ups if task.lower() in name.lower()]
+    if len(matches) != 1:
+        offered = sorted(definition.catch_ups) or "none"
+        raise ValueError(f"Part {part!r} has no catch-up for {task!r}. It offers: {offered}")
+    (name,) = matches
+    result = definition.catch_ups[name]()
+    CAUGHT_UP.add((definition.name, name))
+    print(f"Caught up on '{name}': you can go on with the next task. '{name}' now scores no points "
+          "(restart the kernel and solve it yourself to earn them).")
+    return result
+
+
+def caught_up_tasks(part: str) -> set[str]:
+    """The tasks of ``part`` this process caught up on (:func:`catch_up`)."""
+    return {task for name, task in CAUGHT_UP if name == part}
+
+
+def caught_up_result(check: Check) -> CheckResult:
+    """The result of a check whose task was caught up: not run, no points."""
+    return CheckResult(check.name, check.task, False, "caught up: the catch-up cell gave a working result, so this "
+                       "task scores no points", check.hint, check.points, ran=False, caught_up=True)
+
+
 def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
     """Run one check against a namespace, turning every outcome into a result."""
     started = time.perf_counter()
@@ -246,8 +364,17 @@ def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live:
     """Run the selected checks of ``part`` against ``ns`` in this process.
 
     ``live=True`` is a notebook's ``check()``: a :attr:`Check.grading_only` check does not run and is reported
-    as not run, with its reason and ``make grade`` as the place where it runs.
+    as not run, with its reason and ``make grade`` as the place where it runs. The checks of a task this process
+    caught up on (:func:`catch_up`) are reported as caught up.
     """
-    return [CheckResult(c.name, c.task, False, f"runs in make grade only: {c.grading_only}", c.hint, c.points,
-                        ran=False) if live and c.grading_only else run_check(c, ns)
-            for c in part.select(task)]
+    caught = caught_up_tasks(part.name)
+    results = []
+    for c in part.select(task):
+        if c.task in caught:
+            results.append(caught_up_result(c))
+        elif live and c.grading_only:
+            results.append(CheckResult(c.name, c.task, False, f"runs in make grade only: {c.grading_only}", c.hint,
+                                       c.points, ran=False))
+        else:
+            results.append(run_check(c, ns))
+    return results

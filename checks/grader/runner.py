@@ -23,7 +23,16 @@ from typing import Any
 
 from grader.limits import GRACE_S, Limits, limits_for
 from grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
-from grader.registry import Check, CheckResult, Part, load_part, part_for_notebook, prerequisite
+from grader.registry import (
+    Check,
+    CheckResult,
+    Part,
+    Score,
+    caught_up_result,
+    load_part,
+    part_for_notebook,
+    prerequisite,
+)
 from grader.worker import Outcome, WorkerReport
 from helpers import processes
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR
@@ -54,19 +63,26 @@ class GradeReport:
     problem: str = ""
 
     @property
+    def points(self) -> Score:
+        """The core and optional points apart."""
+        return Score.of(self.results)
+
+    @property
     def score(self) -> int:
-        """Points of the passed checks."""
-        return sum(r.points for r in self.results if r.passed)
+        """Points of the passed core checks (optional ones: :attr:`points`)."""
+        return self.points.core
 
     @property
     def total(self) -> int:
-        """Points of all checks."""
-        return sum(r.points for r in self.results)
+        """Points of all core checks."""
+        return self.points.core_total
 
     def as_dict(self) -> dict[str, Any]:
+        points = self.points
         return {
-            "notebook": self.notebook, "part": self.part, "score": self.score, "total": self.total,
-            "seconds": self.seconds, "problem": self.problem, "cell_errors": self.cell_errors,
+            "notebook": self.notebook, "part": self.part, "score": points.core, "total": points.core_total,
+            "bonus_score": points.bonus, "bonus_total": points.bonus_total, "seconds": self.seconds,
+            "problem": self.problem, "cell_errors": self.cell_errors,
             "results": [r.as_dict() for r in self.results],
         }
 
@@ -146,10 +162,17 @@ def _blocked(check: Check, outcomes: dict[str, Outcome]) -> Outcome | None:
     return Outcome(passed=False, message=f"not scored: it builds on a check that failed {prerequisite(failed[0])}.")
 
 
-def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], note: str) -> list[CheckResult]:
-    """The part's checks with the child's outcomes: points, tasks and hints from this process's definitions."""
+def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], note: str,
+             caught_up: frozenset[str] | set[str] = frozenset()) -> list[CheckResult]:
+    """The part's checks with the child's outcomes: points, tasks and hints from this process's definitions.
+
+    The checks of a task in ``caught_up`` (the notebook took its catch-up) are caught up: no points.
+    """
     results = []
     for check in part.checks:
+        if check.task in caught_up:
+            results.append(caught_up_result(check))
+            continue
         outcome = outcomes.get(check.name)
         if outcome is not None and outcome.passed:
             outcome = _blocked(check, outcomes) or outcome
@@ -230,7 +253,9 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
                             if c.clean and c.name not in outcomes and c.name not in blocked})
         outcomes.update({c.name: _blocked(c, outcomes) for c in definition.checks if c.name in blocked})
     note = _stopped_note(report, limits)
-    return GradeReport(str(path), definition.name, _results(definition, outcomes, not_run, _cut_pointer(report)),
+    caught_up = set(report.caught_up) & {c.task for c in definition.checks}
+    return GradeReport(str(path), definition.name,
+                       _results(definition, outcomes, not_run, _cut_pointer(report), caught_up),
                        report.cell_errors, round(time.perf_counter() - started, 1),
                        problem=note[:1].upper() + note[1:] if note else "")
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from grader.exports import export_names, restore
 from grader.notebook_file import first_line
-from grader.registry import Check, Part, load_part, run_check
+from grader.registry import Check, Part, caught_up_tasks, load_part, run_check
 from grader.tamper import changes, fingerprint, restore_builtins
 
 
@@ -65,6 +65,8 @@ class WorkerReport(BaseModel):
     exports: dict[str, dict[str, Any]] = {}
     variants: dict[str, dict[str, Outcome]] = {}
     variant_exports: dict[str, dict[str, dict[str, Any]]] = {}
+    caught_up: list[str] = []
+    """Tasks the notebook caught up on (``helpers.catch_up``): the parent scores them as caught up."""
 
 
 class TimeLimit(BaseException):
@@ -331,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     _, sources = read_notebook(args.notebook)
     ns, report, before = execute_notebook(sources, part, cell_s=args.cell_s, notebook_s=args.notebook_s,
                                   progress=args.progress)
+    report.caught_up = sorted(caught_up_tasks(part.name))
     if args.variants is not None:
         _grade_variants(part, ns, json.loads(args.variants.read_text()), report)
     elif not report.tampered:

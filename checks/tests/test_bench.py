@@ -115,9 +115,13 @@ def test_the_summary_names_the_headline_figures():
 def test_make_run_skips_the_bonus_sections_unless_asked():
     from authoring.run_notebooks import SKIP_TAG, run_notebook, skip_bonus
 
-    nb = _executed([("code", "core()", 1.0), ("markdown", "## Bonus A: QLoRA", None), ("code", "bonus()", None),
+    nb = _executed([("code", "core()", 1.0), ("markdown", "## Bonus A: QLoRA", None), ("code", "bonus()", 5.0),
+                    ("markdown", "## Bonus B: full", None), ("code", "full()", 5.0),
                     ("markdown", "## Key takeaways", None), ("code", "after()", None)])
+    nb.cells[2].outputs = [{"output_type": "stream", "name": "stdout", "text": "LoRA 73 %"}]
     assert skip_bonus(nb) == 2
-    assert [SKIP_TAG in c.metadata.get("tags", []) for c in nb.cells if c.cell_type == "code"] == [False, True, True]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [SKIP_TAG in c.metadata.get("tags", []) for c in code] == [False, True, True, False]
+    assert code[1].outputs == [] and "execution" not in code[1].metadata  # no older run's numbers in the copy
     with pytest.raises(ValueError, match="store=True needs bonus=True"):
         run_notebook(Path("solutions/04_x.ipynb"), Path("build"), store=True, bonus=False)

@@ -107,7 +107,7 @@ def test_a_grading_only_check_is_listed_as_not_run_in_a_notebook_and_runs_in_mak
     assert len(calls) == 1 and [r.ran for r in live] == [False, True] and not live[0].passed
     assert "make grade" in live[0].message and "100 hidden tickets" in live[0].message
     table = format_results(live, "Checks")
-    assert "[----] the slow one" in table and "score: 1/2  (1 check not run)" in table
+    assert "[----] the slow one" in table and "score: core 1/2  (1 check not run)" in table
     assert "&ndash;" in results_html(live, "Checks") and "1 check not run" in results_html(live, "Checks")
     graded = run_checks(part, {"x": 1}, "Task 1")  # make grade: every check runs, and the slow one fails
     assert len(calls) == 3 and [r.passed for r in graded] == [False, True] and graded[0].message == "wrong"
@@ -238,7 +238,7 @@ def test_a_broken_file_gives_one_line_and_lists_the_checks_once_as_not_run(tmp_p
     assert grade_main([str(path), "--json", str(tmp_path / "report.json")]) == 0
     printed = capsys.readouterr().out
     assert printed.count(says) == 1, printed
-    assert printed.count("[----]") == len(report.results) and "score: 0/3  (3 checks not run)" in printed
+    assert printed.count("[----]") == len(report.results) and "score: core 0/3  (3 checks not run)" in printed
 
 
 def test_a_broken_notebook_points_to_its_backup_and_to_git(tmp_path, monkeypatch):
@@ -351,4 +351,4 @@ def test_check_in_a_notebook_returns_results_outside_jupyter(capsys):
     mean_pool = _correct  # noqa: F841  (check() reads the caller's variables)
     results = check("demo")
     assert results is not None and all(r.passed for r in results)
-    assert "score: 3/3" in capsys.readouterr().out
+    assert "score: core 3/3" in capsys.readouterr().out
