@@ -10,8 +10,10 @@ import pytest
 from helpers.paths import REPO_ROOT
 
 VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
-VARIANT_PARTS = sorted(p.name for p in VARIANTS_DIR.iterdir() if p.is_dir() and any(p.glob("*.py")))
-"""Autograder parts with wrong variants (``checks/wrong_variants/<part>/*.py``)."""
+AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
+VARIANT_PARTS = sorted(p.stem for p in AUTOGRADERS_DIR.glob("*.py") if not p.stem.startswith("_"))
+"""Every autograder part: each must have wrong variants (``checks/wrong_variants/<part>/*.py``), one per check
+(a part without a folder fails ``test_every_check_has_a_wrong_variant`` instead of being left out)."""
 GRADING_TIMEOUT_S = 3600
 """Seconds for one run of a solution and all its variants (the challenge trains three times: about
 25 minutes on a 2-core AVX2 CPU). The tests that may start that run carry a pytest timeout to match;
