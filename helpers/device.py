@@ -44,14 +44,19 @@ class DeviceInfo:
         return compute_dtype(self.device)
 
     def summary(self) -> str:
-        """One line describing the environment, for the top of a notebook."""
+        """One line describing the environment, for the top of a notebook.
+
+        ``weights=`` is the dtype models load in; ``training=`` says whether the Trainer multiplies in bf16 or fp16
+        (mixed precision: the weights stay in ``weights=``'s dtype, the matmuls run in the smaller one) or in fp32.
+        """
         import transformers
 
         from helpers import env
 
         dtype = str(self.dtype).removeprefix("torch.")
+        training = "float32" if self.mixed_precision == "no" else f"{self.mixed_precision} mixed precision"
         return (
-            f"device={self.device.type} ({self.name}) | dtype={dtype} | mixed precision={self.mixed_precision} | "
+            f"device={self.device.type} ({self.name}) | weights={dtype} | training={training} | "
             f"seed={self.seed} | threads={self.threads} | torch {torch.__version__.split('+')[0]} | "
             f"transformers {transformers.__version__} | models: {env.model_source()}"
         )
