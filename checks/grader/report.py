@@ -15,11 +15,27 @@ PASS, FAIL, CAUGHT_UP, NOT_RUN = "PASS", "FAIL", " UP ", "----"
 BONUS_HEADING = "Bonus (optional: if time is left / at home)"
 
 
+def not_started(results: Sequence[CheckResult]) -> set[str]:
+    """Optional tasks none of whose checks passed: shown as one "not done" row, not as a list of failures."""
+    tasks = {r.task for r in results if r.optional}
+    return {task for task in tasks if not any(r.passed for r in results if r.task == task)}
+
+
 def _groups(results: Sequence[CheckResult]) -> list[tuple[str, list[CheckResult]]]:
-    """``[("", core results), (BONUS_HEADING, optional results)]``, leaving out an empty group."""
+    """``[("", core results), (BONUS_HEADING, optional results)]``, leaving out an empty group.
+
+    An optional task not started (:func:`not_started`) keeps only its first result, shown as the task's one row.
+    """
     core = [r for r in results if not r.optional]
-    bonus = [r for r in results if r.optional]
+    skipped, bonus, seen = not_started(results), [], set()
+    for r in results:
+        if r.optional and (r.task not in skipped or r.task not in seen):
+            bonus.append(r)
+            seen.add(r.task)
     return [(heading, rows) for heading, rows in (("", core), (BONUS_HEADING, bonus)) if rows]
+
+
+NOT_DONE = "not done yet (optional)"
 
 
 def format_results(results: Sequence[CheckResult], title: str = "", note: str | None = None,
@@ -27,15 +43,20 @@ def format_results(results: Sequence[CheckResult], title: str = "", note: str | 
     """Fixed-width table: status, check name, and for failures the message and hint; ``note`` goes under it.
 
     ``problem`` (why the notebook could not be graded normally) is printed once above the table; checks that did
-    not run are listed by name only, marked ``----``; caught-up checks are marked `` UP `` (no points).
+    not run are listed by name only, marked ``----``; caught-up checks are marked `` UP `` (no points); an optional
+    task not started is one ``----`` row.
     """
     lines = [title] if title else []
     if problem:
         lines.append(f"  problem: {problem}")
+    skipped = not_started(results)
     for heading, rows in _groups(results):
         if heading:
             lines.append(f"  {heading}:")
         for r in rows:
+            if r.task in skipped:
+                lines.append(f"  [{NOT_RUN}] {r.task}: {NOT_DONE}")
+                continue
             if r.caught_up:
                 lines.append(f"  [{CAUGHT_UP}] {r.name}  (caught up: no points)")
                 continue
@@ -57,7 +78,11 @@ def _not_run_text(count: int) -> str:
     return f"{count} check{'s' if count != 1 else ''} not run"
 
 
-def _row_html(r: CheckResult) -> str:
+def _row_html(r: CheckResult, skipped: set[str]) -> str:
+    if r.task in skipped:
+        return (f'<tr style="background:#f1f3f4"><td style="text-align:center">&ndash;</td>'
+                f"<td style='text-align:left'>{html.escape(r.task)}</td>"
+                f"<td style='text-align:left'>{NOT_DONE}</td></tr>")
     if r.caught_up:
         colour, mark, detail = "#fef7e0", "&#8631;", "caught up: no points"
     elif not r.ran:
@@ -77,7 +102,7 @@ def results_html(results: Sequence[CheckResult], title: str = "", note: str | No
     for heading, group in _groups(results):
         if heading:
             rows.append(f"<tr><td></td><td colspan='2' style='text-align:left'><i>{html.escape(heading)}</i></td></tr>")
-        rows.extend(_row_html(r) for r in group)
+        rows.extend(_row_html(r, not_started(results)) for r in group)
     not_run = sum(1 for r in results if not r.ran and not r.caught_up)
     head = f"<b>{html.escape(title)}</b> " if title else ""
     return (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import grader
@@ -56,9 +58,15 @@ def test_a_learner_who_did_the_whole_core_sees_a_clean_core_score(toy):
     assert Score.of(results) == Score(core=2, core_total=2, bonus=0, bonus_total=1)
     table = format_results(results, "Checks")
     assert "score: core 2/2 · bonus (optional) 0/1" in table
-    assert table.index(BONUS_HEADING) < table.index("[FAIL] z is optional"), "bonus rows come after their heading"
-    assert table.index("[PASS] y uses x") < table.index(BONUS_HEADING), "core rows come first"
-    assert BONUS_HEADING in results_html(results, "Checks")
+    assert "[----] Bonus A: z: not done yet (optional)" in table and "FAIL" not in table, "skipping is no failure"
+    assert table.index("[PASS] y uses x") < table.index(BONUS_HEADING) < table.index("Bonus A: z"), "core first"
+    assert BONUS_HEADING in results_html(results, "Checks") and "not done yet" in results_html(results, "Checks")
+
+
+def test_a_started_bonus_task_shows_each_failing_check(toy):
+    toy.checks.append(dataclasses.replace(toy.checks[2], name="z is small", func=lambda ns: None))
+    table = format_results(run_checks(toy, {"x": 1, "y": 2, "z": 30}), "Checks")
+    assert "[PASS] z is small" in table and "[FAIL] z is optional" in table and "why:  z is not 3" in table
 
 
 def test_the_grade_report_keeps_core_and_bonus_points_apart(toy):
