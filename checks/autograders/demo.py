@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import torch
 
-from grader import Part, expect, require
+from grader import Part, expect, prerequisite, require
 
 NOTEBOOK = "02_demo"
 part = Part("demo")
 TASK = "Your turn: mean pooling"
+SHAPE = "mean_pool returns one float vector per sentence"
 
 
 def _padded_batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -27,27 +28,45 @@ def _expected(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.stack([hidden[i, : int(mask[i].sum())].mean(dim=0) for i in range(hidden.shape[0])])
 
 
-@part.check("mean_pool returns one float vector per sentence", task=TASK,
-            hint="Pool over the token dimension (dim=1): [batch, tokens, hidden] -> [batch, hidden].")
+def _reference_mean_pool(last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    mask = attention_mask.unsqueeze(-1).to(last_hidden_state.dtype)
+    return (last_hidden_state * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+
+@part.catch_up(TASK)
+def _catch_up_mean_pool():
+    """A working ``mean_pool`` for a learner stuck on the task (the similarity table needs it)."""
+    return _reference_mean_pool
+
+
+@part.check(SHAPE, task=TASK,
+            hint="Pool over the token dimension (dim=1): [batch, tokens, hidden] -> [batch, hidden], "
+                 "and return the tensor itself (not a list or a number).",
+            more_hint="A sum or mean with dim=1 removes the token dimension; dim=-1 would remove the hidden one.")
 def _shape(ns):
     mean_pool = require(ns, "mean_pool", callable)
     hidden, mask = _padded_batch()
     out = mean_pool(hidden, mask)
     expect(isinstance(out, torch.Tensor), f"mean_pool should return a torch.Tensor, got {type(out).__name__}.")
-    expect(tuple(out.shape) == (3, 8),
-           f"for inputs of shape (3, 5, 8) and (3, 5) expected shape (3, 8), got {tuple(out.shape)}.")
-    expect(out.is_floating_point(), f"expected a float tensor, got {out.dtype}.")
+    problems = []
+    if tuple(out.shape) != (3, 8):
+        problems.append(f"for inputs of shape (3, 5, 8) and (3, 5) expected shape (3, 8), got {tuple(out.shape)}")
+    if not out.is_floating_point():
+        problems.append(f"expected a float tensor, got {out.dtype}")
+    expect(not problems, "; ".join(problems) + ".")
 
 
 @part.check("mean_pool averages only the real tokens (padding ignored)", task=TASK,
             hint="A plain .mean(dim=1) also averages the padding. Weight each token by its attention "
-                 "mask and divide by the number of real tokens.")
+                 "mask and divide by the number of real tokens.",
+            more_hint="mask = attention_mask.unsqueeze(-1) gives [batch, tokens, 1]; multiply, .sum(dim=1), then "
+                      "divide by mask.sum(dim=1) (clamp(min=1e-9) avoids dividing by zero).")
 def _masked_mean(ns):
     mean_pool = require(ns, "mean_pool", callable)
     hidden, mask = _padded_batch()
     out = mean_pool(hidden.clone(), mask.clone())
     expect(isinstance(out, torch.Tensor) and tuple(out.shape) == (3, 8),
-           "mean_pool must first return a (batch, hidden) tensor (see the check above).")
+           f"mean_pool must first return a (batch, hidden) tensor {prerequisite(SHAPE)}.")
     expected = _expected(hidden, mask)
     worst = (out.float() - expected).abs().max().item()
     expect(torch.allclose(out.float(), expected, atol=1e-5),
@@ -57,11 +76,17 @@ def _masked_mean(ns):
 
 @part.check("mean_pool leaves its inputs unchanged", task=TASK,
             hint="Build new tensors (x * mask) instead of in-place operations (x *= mask, x.mul_()): "
-                 "the caller still needs last_hidden_state.")
+                 "the caller still needs last_hidden_state.",
+            more_hint="Operators ending in = (*=, /=) and methods ending in _ (mul_, div_, masked_fill_) change "
+                      "the tensor they are called on.")
 def _no_side_effects(ns):
     mean_pool = require(ns, "mean_pool", callable)
     hidden, mask = _padded_batch()
     hidden_copy, mask_copy = hidden.clone(), mask.clone()
     mean_pool(hidden, mask)
-    expect(torch.equal(hidden, hidden_copy), "mean_pool modified last_hidden_state in place.")
-    expect(torch.equal(mask, mask_copy), "mean_pool modified attention_mask in place.")
+    problems = []
+    if not torch.equal(hidden, hidden_copy):
+        problems.append("last_hidden_state")
+    if not torch.equal(mask, mask_copy):
+        problems.append("attention_mask")
+    expect(not problems, f"mean_pool modified {' and '.join(problems)} in place.")
