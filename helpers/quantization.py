@@ -1,7 +1,7 @@
 """The quantization measurements the Exercise writes and the Reflection reads: one schema, one file, one plot.
 
-03 · Exercise, Task 5 has the learner write the ``BitsAndBytesConfig`` for 8-bit and 4-bit NF4,
-load SmolLM2 four ways and measure each. What is not the lesson lives here::
+03 · Exercise, Task 5 has the learner write the ``BitsAndBytesConfig`` for 8-bit and 4-bit NF4 and
+load SmolLM2 with it; a given cell measures fp32, bf16 and those two. What is not the lesson lives here::
 
     save_measurements({"fp32": {...}, "bf16": {...}, "int8": {...}, "nf4": {...}})   # outputs/exercise/...
     plot_measurements(load_measurements())                                             # three bar charts
@@ -75,7 +75,7 @@ def save_measurements(variants: Mapping[str, Mapping[str, Any]], path: str | Pat
     if unknown:
         raise MeasurementsError(f"unknown variant(s) {unknown}: use {VARIANTS}.")
     data = validate({"variants": variants, "device": device}, Measurements, what="This set of measurements",
-                    again="Measure them with your measure_variant.", error=MeasurementsError)
+                    again="Run the measuring cell of 03 · Exercise, Task 5.", error=MeasurementsError)
     return write_json(data, path)
 
 

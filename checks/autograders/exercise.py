@@ -11,8 +11,11 @@ Tasks 2 and 3 (``generate_text``, ``generate_batch``) are about what the code do
 *a* causal LM: greedy equals the model's own greedy output, a seed reproduces a sample,
 beams, padding. Their checks run on :func:`random_llama`, a small Llama with random weights
 and SmolLM2's tokenizer, which writes a token in about 2 ms; SmolLM2 needs about 75 ms
-on a 2-core CPU (all 540 MB of its fp32 weights are read for every token). Tasks 1, 4
-and 5 use SmolLM2 itself (:func:`grader_model`).
+on a 2-core CPU (all 540 MB of its fp32 weights are read for every token). Tasks 1 and 4
+use SmolLM2 itself (:func:`grader_model`), Task 5 the learner's own 8-bit and 4-bit loads of it.
+No check of a later task calls the learner's ``load_generator``: a learner who takes Task 1's
+catch-up (:func:`_catch_up_generator`) is graded normally on Tasks 2 to 5. The Bonus tasks
+(``fit_prompt``, ``PRESETS``) are optional and scored apart.
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ from typing import Any
 import torch
 
 from grader import Part, expect, prerequisite, require
-from grader.expectations import expect_nf4_config
 
 NOTEBOOK = "03_exercise"
 part = Part("exercise")
@@ -39,8 +41,8 @@ T2 = "Task 2: generate_text"
 T3 = "Task 3: generate_batch"
 T4 = "Task 4: chat"
 T5 = "Task 5: quantize and measure"
-T6 = "Task 6: fit_prompt"
-T7 = "Task 7: generation presets"
+T6 = "Bonus A: fit_prompt"
+T7 = "Bonus B: generation presets"
 
 PROMPT = "The capital of France is"
 STORY = "Once upon a time, in a small village by the sea,"
@@ -297,7 +299,10 @@ def _load(ns: dict[str, Any], which: str = "chat", *, explain: bool = False) -> 
 
 @part.check(LM_HEAD_CHECK, task=T1,
             hint="Use AutoModelForCausalLM (not AutoModel) and AutoTokenizer on model_name; "
-                 "return them in the order (model, tokenizer).")
+                 "return them in the order (model, tokenizer).",
+            more_hint="tokenizer = AutoTokenizer.from_pretrained(model_name, padding_side=\"left\"); model = "
+                      "AutoModelForCausalLM.from_pretrained(model_name, dtype=info.dtype).to(info.device); "
+                      "return model.eval(), tokenizer.")
 def _lm_head(ns):
     from transformers import GenerationMixin, PreTrainedModel, PreTrainedTokenizerBase
 
@@ -314,8 +319,9 @@ def _lm_head(ns):
 
 
 @part.check(PAD_TOKEN_CHECK, task=T1,
-            hint="Batches need padding. If tokenizer.pad_token is None, reuse the end-of-sequence token: "
-                 "tokenizer.pad_token = tokenizer.eos_token.")
+            hint="Batches need padding. If tokenizer.pad_token is None, reuse the end-of-sequence token.",
+            more_hint="Two lines after loading the tokenizer: if tokenizer.pad_token is None: "
+                      "tokenizer.pad_token = tokenizer.eos_token")
 def _pad_token(ns):
     _, tokenizer = _load(ns, "no_pad", explain=True)
     expect(getattr(tokenizer, "pad_token", None) is not None and tokenizer.pad_token_id is not None,
@@ -324,7 +330,9 @@ def _pad_token(ns):
 
 
 @part.check("the tokenizer pads on the left", task=T1,
-            hint="Set tokenizer.padding_side = 'left' (or pass padding_side='left' to from_pretrained).")
+            hint="Make the tokenizer pad on the left.",
+            more_hint="AutoTokenizer.from_pretrained(model_name, padding_side='left'), or set "
+                      "tokenizer.padding_side = 'left' before returning it.")
 def _padding_side(ns):
     _, tokenizer = _load(ns)
     side = getattr(tokenizer, "padding_side", None)
@@ -335,7 +343,8 @@ def _padding_side(ns):
 
 @part.check("the model is in eval mode", task=T1,
             hint="Call model.eval() before returning it: it turns dropout off, so the same input always gives "
-                 "the same scores.")
+                 "the same scores.",
+            more_hint="model.eval() returns the model itself: return model.eval(), tokenizer.")
 def _eval_mode(ns):
     model, _ = _load(ns)
     expect(hasattr(model, "training"), f"load_generator returned {type(model).__name__}, not a model.")
@@ -344,7 +353,8 @@ def _eval_mode(ns):
 
 @part.check("the model is on the device and dtype chosen by helpers.setup()", task=T1,
             hint="Load with from_pretrained(model_name, dtype=info.dtype) and move it with .to(info.device); "
-                 "info comes from helpers.setup() at the top of the notebook.")
+                 "info comes from helpers.setup() at the top of the notebook.",
+            more_hint="model = AutoModelForCausalLM.from_pretrained(model_name, dtype=info.dtype).to(info.device)")
 def _device_dtype(ns):
     from helpers.device import pick_device, pick_dtype
 
@@ -357,10 +367,29 @@ def _device_dtype(ns):
     if model.dtype == torch.bfloat16 and dtype != torch.bfloat16:
         expect(False, f"the model is in torch.bfloat16, the checkpoint's own dtype (from_pretrained without dtype= "
                       f"keeps it), but helpers.setup() chose {dtype} for this {device.type}: bf16 matmuls are slow "
-                      "without AVX-512 BF16 or AMX. Pass dtype=info.dtype.")
+                      "on most CPUs. Pass dtype=info.dtype.")
     expect(model.dtype == dtype,
            f"the model is in {model.dtype}, but helpers.setup() chose {dtype} for {device.type}: pass "
            "dtype=info.dtype to from_pretrained.")
+
+
+@part.catch_up(T1)
+def _catch_up_generator() -> tuple[Any, Any]:
+    """What Task 1 returns, loaded by the grader: SmolLM2 on ``helpers.device``'s device and dtype, in eval mode,
+    and its tokenizer with a pad token, padding on the left. A fresh pair: the checks' own copies stay private."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helpers.device import pick_device, pick_dtype
+    from helpers.env import progress_bars_off
+    from helpers.models import CHAT_MODEL_ID
+
+    device = pick_device()
+    with progress_bars_off():
+        tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID, padding_side="left")
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=pick_dtype(device)).to(device)
+    return model.eval(), tokenizer
 
 
 # --------------------------------------------------------------------------- Task 2
@@ -371,7 +400,8 @@ def _generate_text(ns):
 
 
 @part.check(STR_CHECK, task=T2,
-            hint="Decode one sequence of ids into text: tokenizer.decode(ids, skip_special_tokens=True).")
+            hint="Decode one sequence of ids into text: tokenizer.decode(ids, skip_special_tokens=True).",
+            more_hint="generate returns a batch of sequences: decode output_ids[0, ...], the first row.")
 def _returns_str(ns):
     model, _ = random_llama()
     out = _generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4)
@@ -381,7 +411,8 @@ def _returns_str(ns):
 
 @part.check("generate_text returns only the new text, not the prompt", task=T2,
             hint="generate returns the prompt's ids followed by the new ones: slice off the first "
-                 "inputs['input_ids'].shape[1] ids before decoding.")
+                 "inputs['input_ids'].shape[1] ids before decoding.",
+            more_hint="tokenizer.decode(output_ids[0, inputs[\"input_ids\"].shape[1]:], skip_special_tokens=True)")
 def _no_echo(ns):
     model, _ = random_llama()
     out = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4), "generate_text")
@@ -390,7 +421,9 @@ def _no_echo(ns):
 
 @part.check("greedy decoding by default: deterministic and equal to the model's greedy output", task=T2,
             hint="With temperature None or 0 call generate with do_sample=False, and decode with "
-                 "skip_special_tokens=True.")
+                 "skip_special_tokens=True.",
+            more_hint="do_sample=bool(temperature) is False for None and 0; pass temperature only when it is "
+                      "positive (temperature=temperature or None).")
 def _greedy(ns):
     model, _ = random_llama()
     generate_text = _generate_text(ns)
@@ -420,7 +453,9 @@ def _greedy(ns):
 
 @part.check("max_new_tokens limits the number of generated tokens", task=T2,
             hint="Pass max_new_tokens=max_new_tokens to generate; it counts tokens, not characters, and "
-                 "never cut the decoded string yourself.")
+                 "never cut the decoded string yourself.",
+            more_hint="model.generate(**inputs, max_new_tokens=max_new_tokens, ...): not max_length, which counts "
+                      "the prompt too.")
 def _max_new_tokens(ns):
     model, _ = random_llama()
     generate_text = _generate_text(ns)
@@ -437,7 +472,9 @@ def _max_new_tokens(ns):
 @part.check("a positive temperature samples, with the given temperature, top_k, top_p and repetition_penalty",
             task=T2,
             hint="generate ignores temperature, top_k and top_p unless do_sample=True (it only logs a "
-                 "warning). Pass do_sample=True when temperature > 0, and pass the other settings through.")
+                 "warning). Pass do_sample=True when temperature > 0, and pass the other settings through.",
+            more_hint="model.generate(**inputs, do_sample=bool(temperature), temperature=temperature or None, "
+                      "top_k=top_k, top_p=top_p, repetition_penalty=repetition_penalty, ...)")
 def _sampling_settings(ns):
     model, _ = random_llama()
     with GenerateSpy(model) as spy:
@@ -469,7 +506,8 @@ def _samples(ns, seeds: list[int | None]) -> list[str]:
 
 @part.check("the same seed reproduces the same sample", task=T2,
             hint="Seed the random generators right before generate when seed is not None: "
-                 "transformers.set_seed(seed) (or torch.manual_seed(seed)).")
+                 "transformers.set_seed(seed) (or torch.manual_seed(seed)).",
+            more_hint="if seed is not None: transformers.set_seed(seed), as the line just before model.generate(...).")
 def _same_seed(ns):
     texts = _samples(ns, [7, 7])
     if texts:
@@ -478,7 +516,9 @@ def _same_seed(ns):
 
 
 @part.check("different seeds give different samples", task=T2,
-            hint="Seed with the seed argument, not a fixed number, and only when one is given.")
+            hint="Seed with the seed argument, not a fixed number, and only when one is given.",
+            more_hint="transformers.set_seed(seed), with the function's seed argument, not set_seed(0) or "
+                      "set_seed(42).")
 def _different_seeds(ns):
     texts = _samples(ns, [1, 2, 3])
     if texts:
@@ -487,7 +527,8 @@ def _different_seeds(ns):
 
 @part.check("num_beams > 1 runs beam search", task=T2,
             hint="Pass num_beams=num_beams to generate (beam search keeps the num_beams most likely "
-                 "continuations at each step).")
+                 "continuations at each step).",
+            more_hint="model.generate(**inputs, num_beams=num_beams, ...): beam search needs no do_sample.")
 def _beam_search(ns):
     model, _ = random_llama()
     with GenerateSpy(model) as spy:
@@ -566,185 +607,88 @@ def _chat(ns):
 
 # --------------------------------------------------------------------------- Task 5
 
-QUANT_VARIANTS = ("fp32", "bf16", "int8", "nf4")
-SPEED_PROMPTS = ("The capital of France is", "Water boils at", "The three primary colours are")
-SPEED_NEW_TOKENS = 8
-HELD_OUT_TEXT = ("The museum opens at nine in the morning and closes at six in the evening. Tickets cost twelve "
-                 "euros for adults and are free for children under twelve.")
-"""The grader's own copies of the notebook's constants: it recomputes with these, whatever the notebook holds."""
 LINEAR_LAYERS = 30 * 7
 """Quantized linear layers of SmolLM2-135M: 7 projections in each of its 30 blocks (lm_head stays unquantized)."""
-LOSS_TOLERANCE = 2e-3
-"""Same model, same text: the loss repeats to about 1e-6 in fp32; int8 and nf4 kernels may differ a little more."""
 QCONFIG_CHECK = "make_quantization_config(8) is LLM.int8, (4) is NF4 with double quantization and the device's dtype"
-QLOAD_CHECK = "load_variant loads fp32 and bf16 in their dtype, and int8 and nf4 with really quantized linear layers"
-QMEASURE_CHECK = "measure_variant reports the footprint, new tokens per second and held-out loss the grader recomputes"
-QTABLE_CHECK = "the saved measurements hold all four variants with the footprints and losses the grader recomputes"
+QLOAD_CHECK = "load_quantized(8) and (4) load SmolLM2 with really quantized linear layers, on the device, in eval mode"
+NF4_CALL = ("BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=\"nf4\", bnb_4bit_use_double_quant=True, "
+            "bnb_4bit_compute_dtype=info.compute_dtype)")
 
 
-def _bnb_layers(model) -> dict[str, int]:
+def _bnb_layers(model) -> dict[int, int]:
+    """``{8: int8 linear layers, 4: 4-bit linear layers}`` of ``model``."""
     from bitsandbytes.nn import Linear4bit, Linear8bitLt
 
-    counts = {"int8": 0, "nf4": 0}
+    counts = {8: 0, 4: 0}
     for module in model.modules():
-        counts["int8"] += isinstance(module, Linear8bitLt)
-        counts["nf4"] += isinstance(module, Linear4bit)
+        counts[8] += isinstance(module, Linear8bitLt)
+        counts[4] += isinstance(module, Linear4bit)
     return counts
 
 
-@functools.cache
-def grader_variant(variant: str):
-    """The grader's own SmolLM2 in ``variant``, on the device, in eval mode (loaded once per process)."""
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-    from helpers.device import compute_dtype, pick_device
-    from helpers.env import progress_bars_off, silence_bitsandbytes
-    from helpers.models import CHAT_MODEL_ID
-
-    silence_bitsandbytes()
-    device = pick_device()
-    path = CHAT_MODEL_ID
-    configs = {"int8": BitsAndBytesConfig(load_in_8bit=True),
-               "nf4": BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                         bnb_4bit_compute_dtype=compute_dtype(device))}
-    with progress_bars_off():
-        if variant in configs:
-            return AutoModelForCausalLM.from_pretrained(path, quantization_config=configs[variant], dtype=torch.float32,
-                                                        device_map={"": device.type}).eval()
-        dtype = torch.float32 if variant == "fp32" else torch.bfloat16
-        return AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
-
-
-@functools.cache
-def grader_loss(variant: str) -> float:
-    """Mean cross-entropy of the grader's ``variant`` on :data:`HELD_OUT_TEXT`."""
-    model = grader_variant(variant)
-    tokenizer = _fresh_tokenizer()
-    inputs = tokenizer(HELD_OUT_TEXT, return_tensors="pt").to(model.device)
-    with torch.inference_mode():
-        return float(model(**inputs, labels=inputs["input_ids"]).loss)
-
-
 @part.check(QCONFIG_CHECK, task=T5,
-            hint="BitsAndBytesConfig(load_in_8bit=True) for 8; for 4: load_in_4bit=True, bnb_4bit_quant_type=\"nf4\", "
-                 "bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=info.compute_dtype.")
+            hint="make_quantization_config(8): BitsAndBytesConfig(load_in_8bit=True). (4): load_in_4bit=True with "
+                 "the NF4 type, double quantization and the compute dtype the task names.",
+            more_hint=f"make_quantization_config(4) returns {NF4_CALL}.")
 def _quant_config(ns):
     from transformers import BitsAndBytesConfig
 
+    from helpers.device import compute_dtype, pick_device
 
     make = require(ns, "make_quantization_config", callable)
     eight, four = make(8), make(4)
     for bits, config in ((8, eight), (4, four)):
         expect(isinstance(config, BitsAndBytesConfig),
                f"make_quantization_config({bits}) returned {type(config).__name__}, not a BitsAndBytesConfig.")
-    expect(eight.load_in_8bit and not eight.load_in_4bit, "make_quantization_config(8) does not set load_in_8bit=True.")
-    expect_nf4_config(four, "make_quantization_config(4)")
-    try:
-        make(3)
-    except ValueError:
-        pass
-    else:
-        expect(False, "make_quantization_config(3) returned a config: raise ValueError for anything but 8 and 4.")
+    wrong = []  # every setting that differs, so one failed check names them all
+    if not (eight.load_in_8bit and not eight.load_in_4bit):
+        wrong.append("(8) does not set load_in_8bit=True")
+    if not (four.load_in_4bit and not four.load_in_8bit):
+        wrong.append("(4) does not load in 4-bit: set load_in_4bit=True (load_in_8bit is LLM.int8)")
+    if four.bnb_4bit_quant_type != "nf4":
+        wrong.append(f"(4) has bnb_4bit_quant_type {four.bnb_4bit_quant_type!r}: use \"nf4\" (normal-float 4, "
+                     "spaced for normally distributed weights)")
+    if not four.bnb_4bit_use_double_quant:
+        wrong.append("(4) has bnb_4bit_use_double_quant off: double quantization also quantizes the per-block "
+                     "scales (about 0.4 bit per weight saved)")
+    expected = compute_dtype(pick_device())
+    if four.bnb_4bit_compute_dtype != expected:
+        wrong.append(f"(4) has bnb_4bit_compute_dtype {four.bnb_4bit_compute_dtype}: on this device the 4-bit "
+                     f"matmuls should run in {expected} (info.compute_dtype)")
+    expect(not wrong, "make_quantization_config" + "; ".join(wrong) + ".")
 
 
 @part.check(QLOAD_CHECK, task=T5,
-            hint="fp32/bf16: from_pretrained(CHAT_MODEL_ID, dtype=...).to(info.device); "
-                 "int8/nf4: from_pretrained(CHAT_MODEL_ID, quantization_config=make_quantization_config(8 or 4), "
-                 "dtype=torch.float32, device_map={\"\": info.device.type}); then .eval().")
+            hint="from_pretrained(CHAT_MODEL_ID, quantization_config=make_quantization_config(bits), "
+                 "dtype=torch.float32, device_map={\"\": info.device.type}), then .eval().",
+            more_hint="The whole answer is one line: return AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, "
+                      "quantization_config=make_quantization_config(bits), dtype=torch.float32, "
+                      "device_map={\"\": info.device.type}).eval()")
 def _quant_load(ns):
     from helpers.device import pick_device
+    from helpers.env import silence_bitsandbytes
 
-    load_variant = require(ns, "load_variant", callable)
+    silence_bitsandbytes()
+    load_quantized = require(ns, "load_quantized", callable)
     device = pick_device()
-    for variant in QUANT_VARIANTS:
-        model = load_variant(variant)
+    for bits in (8, 4):
+        model = load_quantized(bits)
         expect(hasattr(model, "get_memory_footprint"),
-               f"load_variant({variant!r}) returned {type(model).__name__}, not a Transformers model.")
-        expect(torch.device(model.device).type == device.type, f"load_variant({variant!r}) is on {model.device}, "
-                                                                f"not on {device.type}.")
+               f"load_quantized({bits}) returned {type(model).__name__}, not a Transformers model.")
         layers = _bnb_layers(model)
-        if variant in ("fp32", "bf16"):
-            dtype = torch.float32 if variant == "fp32" else torch.bfloat16
-            expect(model.dtype == dtype and not any(layers.values()),
-                   f"load_variant({variant!r}) is in {model.dtype} with {sum(layers.values())} quantized layers: "
-                   f"expected plain {dtype}.")
-        else:
-            other = "nf4" if variant == "int8" else "int8"
-            expect(layers[variant] == LINEAR_LAYERS and layers[other] == 0,
-                   f"load_variant({variant!r}) has {layers[variant]} {variant} linear layers "
-                   f"(expected {LINEAR_LAYERS}: 7 projections in 30 blocks) and {layers[other]} {other} ones: "
-                   "pass quantization_config=make_quantization_config(...) to from_pretrained.")
-        expect(not model.training, f"load_variant({variant!r}) is in training mode: call .eval().")
+        other = 4 if bits == 8 else 8
+        expect(layers[bits] == LINEAR_LAYERS and layers[other] == 0,
+               f"load_quantized({bits}) has {layers[bits]} {bits}-bit linear layers (expected {LINEAR_LAYERS}: 7 "
+               f"projections in 30 blocks) and {layers[other]} {other}-bit ones: pass "
+               f"quantization_config=make_quantization_config({bits}) to from_pretrained.")
+        expect(torch.device(model.device).type == device.type,
+               f"load_quantized({bits}) is on {model.device}, not on {device.type}: pass "
+               f"device_map={{\"\": info.device.type}}.")
+        expect(not model.training, f"load_quantized({bits}) is in training mode: call .eval().")
         del model
 
 
-@part.check(QMEASURE_CHECK, task=T5,
-            hint="footprint_bytes = model.get_memory_footprint(); time ONE generate(**inputs, max_new_tokens="
-                 "SPEED_NEW_TOKENS, min_new_tokens=SPEED_NEW_TOKENS, do_sample=False) over SPEED_PROMPTS and "
-                 "divide the NEW tokens (prompts x SPEED_NEW_TOKENS) by its seconds; loss = model(**inputs, "
-                 "labels=inputs[\"input_ids\"]).loss on HELD_OUT_TEXT.")
-def _quant_measure(ns):
-    measure_variant = require(ns, "measure_variant", callable)
-    model = grader_variant("fp32")
-    with GenerateSpy(model) as spy:
-        result = measure_variant(model, _fresh_tokenizer())
-    expect(isinstance(result, dict), f"measure_variant returned {type(result).__name__}, not a dict.")
-    keys = {"footprint_bytes", "tokens_per_second", "loss"}
-    expect(keys <= set(result), f"measure_variant's result has the keys {sorted(result)}: it needs {sorted(keys)}.")
-    expect(result["footprint_bytes"] == model.get_memory_footprint(),
-           f"footprint_bytes is {result['footprint_bytes']!r}, model.get_memory_footprint() says "
-           f"{model.get_memory_footprint():,} bytes.")
-    loss = grader_loss("fp32")
-    expect(isinstance(result["loss"], float) and abs(result["loss"] - loss) < LOSS_TOLERANCE,
-           f"loss is {result['loss']!r}, the grader measures {loss:.4f} on HELD_OUT_TEXT: the model's own "
-           "cross-entropy with labels=input_ids, as a float (.item()).")
-    calls = [c for c in spy.calls if c.new_tokens > 0]
-    expect(len(calls) == 1, f"measure_variant called generate {len(calls)} times: time one batched call over "
-                            "SPEED_PROMPTS.")
-    call = calls[0]
-    expect(call.batch_size == len(SPEED_PROMPTS) and call.new_tokens == SPEED_NEW_TOKENS,
-           f"the generate call had {call.batch_size} prompts and wrote {call.new_tokens} new tokens each: use the "
-           f"{len(SPEED_PROMPTS)} SPEED_PROMPTS and min_new_tokens = max_new_tokens = SPEED_NEW_TOKENS, so every "
-           "variant writes the same amount.")
-    true_rate = call.batch_size * call.new_tokens / call.seconds
-    rate = result["tokens_per_second"]
-    expect(isinstance(rate, int | float) and 0.5 * true_rate <= rate <= 1.1 * true_rate,
-           f"tokens_per_second is {rate!r}, but the generate call wrote {call.batch_size * call.new_tokens} new "
-           f"tokens in {call.seconds:.2f} s ({true_rate:.1f} per second): count only the new tokens, not the "
-           "prompt's, and time the generate call.")
-
-
-@part.check(QTABLE_CHECK, task=T5,
-            grading_only="it loads the grader's own int8, nf4 and bf16 models to recompute every saved number "
-                         "(about 5 s on a laptop CPU); the check above recomputes the fp32 ones",
-            hint="The given cell runs measure_variant(load_variant(v), tokenizer) for the four variants and saves "
-                 "them with save_measurements(...). Do not type numbers into it.")
-def _quant_table(ns):
-    from helpers.quantization import MEASUREMENTS_PATH, MeasurementsError, load_measurements
-
-    try:
-        saved = load_measurements(ns.get("MEASUREMENTS_PATH", MEASUREMENTS_PATH))
-    except MeasurementsError as err:
-        expect(False, str(err))
-    missing = [v for v in QUANT_VARIANTS if v not in saved.variants]
-    expect(not missing, f"the saved measurements have no {missing}: measure all four variants.")
-    for variant in QUANT_VARIANTS:
-        row = saved.variants[variant]
-        model = grader_variant(variant)
-        expect(row.footprint_bytes == model.get_memory_footprint(),
-               f"the saved footprint of {variant} is {row.footprint_bytes:,} bytes; loaded by the grader it is "
-               f"{model.get_memory_footprint():,}.")
-        expect(abs(row.loss - grader_loss(variant)) < LOSS_TOLERANCE,
-               f"the saved loss of {variant} is {row.loss:.4f}; the grader measures {grader_loss(variant):.4f}.")
-    computed = require(ns, "measurements", dict)
-    for variant in QUANT_VARIANTS:
-        mine, row = computed.get(variant) or {}, saved.variants[variant]
-        expect(mine.get("footprint_bytes") == row.footprint_bytes and mine.get("loss") == row.loss,
-               f"the saved measurements of {variant} are not `measurements` as this notebook computed them: run the "
-               "measuring cell, which saves what it measured (an older file does not count).")
-
-
-# --------------------------------------------------------------------------- Task 6
+# --------------------------------------------------------------------------- Bonus A (optional)
 
 LONG_TEXT = " ".join(
     f"Room {i} of the old house has a {colour} carpet and a window facing the {side}."
@@ -803,7 +747,7 @@ def _fit_invalid(ns):
                   "instead of raising ValueError: no token of the prompt fits.")
 
 
-# --------------------------------------------------------------------------- Task 7
+# --------------------------------------------------------------------------- Bonus B (optional)
 
 PRESET_NAMES = ("factual", "balanced", "creative")
 

@@ -63,3 +63,57 @@ def test_the_test_model_batches_like_single_prompts_and_samples_differently_per_
             ids = model.generate(**story, max_new_tokens=6, do_sample=True, temperature=1.0)
         samples.add(tokenizer.decode(ids[0, story["input_ids"].shape[1]:]))
     assert len(samples) == 3
+
+
+def _solution_namespace(*functions: str) -> dict:
+    """The solution notebook's set-up cells and the cells defining ``functions``, run in a fresh namespace."""
+    import nbformat
+    from conftest import part_notebook
+
+    nb = nbformat.read(part_notebook("solutions", "exercise"), as_version=4)
+    ns: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "workshop-launch" in cell.metadata.get("tags", []):
+            continue
+        source = cell.source
+        if ("helpers.setup(" in source or "CHAT_MODEL_ID = " in source
+                or any(f"def {name}(" in source for name in functions)):
+            exec(compile(source, "<solution cell>", "exec"), ns)
+    missing = [name for name in functions if name not in ns]
+    assert not missing, f"no solution cell defines {missing}"
+    return ns
+
+
+@pytest.mark.slow
+def test_a_learner_who_catches_up_on_task_1_is_graded_normally_on_tasks_2_to_5():
+    """Stuck on Task 1: its load_generator still raises, the catch-up gives (model, tokenizer), the later tasks pass."""
+    from grader import catch_up, run_checks
+    from grader.registry import CAUGHT_UP
+
+    grader = _grader_module()
+    ns = _solution_namespace("generate_text", "generate_batch", "chat", "make_quantization_config", "load_quantized")
+
+    def load_generator(model_name):
+        raise NotImplementedError("Task 1: load_generator: write your code here, see the instructions above.")
+
+    ns["load_generator"] = load_generator
+    try:
+        ns["model"], ns["tokenizer"] = catch_up("exercise", "Task 1")
+        results = run_checks(load_part("exercise"), ns)
+    finally:
+        CAUGHT_UP.discard(("exercise", grader.T1))
+    task1 = [r for r in results if r.task == grader.T1]
+    assert task1 and all(r.caught_up and not r.passed for r in task1)
+    later = [r for r in results if not r.optional and r.task != grader.T1]
+    assert {r.task for r in later} == {grader.T2, grader.T3, grader.T4, grader.T5}
+    assert all(r.passed for r in later), [(r.name, r.message) for r in later if not r.passed]
+    model, tokenizer = ns["model"], ns["tokenizer"]
+    assert tokenizer.padding_side == "left" and tokenizer.pad_token is not None and not model.training
+    assert isinstance(ns["generate_text"](model, tokenizer, grader.PROMPT, max_new_tokens=3), str)
+
+
+def test_the_optional_tasks_are_the_bonus_ones():
+    part = load_part("exercise")
+    assert {c.task for c in part.checks if c.optional} == {"Bonus A: fit_prompt", "Bonus B: generation presets"}
+    assert set(part.catch_ups) == {"Task 1: load_generator"}
+    assert all(c.more_hint for c in part.checks if c.task.startswith(("Task 1", "Task 2", "Task 5")))
