@@ -43,6 +43,7 @@ SOLUTION_TIMES: dict[str, SolutionTimes] = {
     "demo": SolutionTimes(slowest_cell_s=6.2, notebook_s=19.1, slowest_check_s=0.1, checks_s=0.1),
     "exercise": SolutionTimes(slowest_cell_s=13.3, notebook_s=48.3, slowest_check_s=5.6, checks_s=42.0),
     "challenge": SolutionTimes(slowest_cell_s=123.7, notebook_s=533.8, slowest_check_s=135.0, checks_s=230.0),
+    "reflection": SolutionTimes(slowest_cell_s=5.2, notebook_s=5.9, slowest_check_s=2.6, checks_s=4.7),
 }
 """Per part: the slowest code cell, all code cells, the slowest check, all checks (object and artifact together).
 The cells were timed under the AVX2 stand-in. The checks were timed on the AVX-512 BF16 EPYC (``make grade``'s
