@@ -56,30 +56,30 @@ class Question:
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "Can I load models using Auto classes?",
-        (("exercise", "Task 1:"), ("concept", "Auto"), ("concept", "tokens"), ("concept", "padding")),
-        "01 · Concept §2–4 (Auto classes, tokenizers), 02 · Demo §1 and 03 · Exercise, Task 1 (load_generator)",
+        (("exercise", "Task 1:"), ("concept", "Auto"), ("concept", "tokens")),
+        "01 · Concept §2–3 (Auto classes, tokenizers), 02 · Demo §1 and 03 · Exercise, Task 1 (load_generator)",
     ),
     Question(
         "Do I understand how to configure generation parameters?",
-        (("exercise", "Task 2:"), ("exercise", "Task 7:")),
-        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text) and Task 7 (presets)",
+        (("exercise", "Task 2:"), ("exercise", "Bonus B:")),
+        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text); at home: Bonus B (presets)",
     ),
     Question(
         "Can I implement quantization for efficient inference?",
-        (("concept", "quantiz"), ("concept", "memory"), ("exercise", "Task 5:"), ("challenge", "QLoRA")),
-        "01 · Concept §6 (quantization), 03 · Exercise, Task 5 (quantize and measure) and 04 · LoRA challenge, "
-        "Bonus: QLoRA",
+        (("concept", "memory"), ("exercise", "Task 5:"), ("challenge", "Bonus A: QLoRA")),
+        "01 · Concept §4 (quantization), 02 · Demo §8 and 03 · Exercise, Task 5 (quantize and measure); at home: "
+        "04 · LoRA challenge, Bonus A (QLoRA)",
     ),
     Question(
         "Do I know how to fine-tune models with LoRA?",
         (("concept", "LoRA"), ("challenge", "Task 1:"), ("challenge", "Task 2:"), ("challenge", "Task 3:"),
-         ("challenge", "Task 4:"), ("challenge", "Task 5:"), ("challenge", "Task 6:")),
-        "01 · Concept §7 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–6",
+         ("challenge", "Bonus B: LoRA vs full")),
+        "01 · Concept §5 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–3",
     ),
     Question(
         "Can I push models to Hugging Face Hub?",
-        (("challenge", "Hub"),),
-        "01 · Concept §1 (the Hub) and 04 · LoRA challenge, Bonus: push to the Hub",
+        (("reflection", "Hub"),),
+        "01 · Concept §1 (the Hub) and 05 · Reflection §3 (Task: share on the Hub)",
     ),
 )
 """The five questions and their (part, task keyword) rules: the one table to edit when checks change."""

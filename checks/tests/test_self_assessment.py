@@ -10,13 +10,13 @@ from grader import load_part
 from helpers import self_assessment as sa
 
 Q_AUTO, Q_GENERATION, Q_QUANT, Q_LORA, Q_HUB = (q.text for q in sa.QUESTIONS)
-CONCEPT_TASKS = ("Self-check 1: count tokens", "Self-check 2: padding side", "Self-check 3: pick the Auto class",
-                 "Self-check 4: weight memory", "Self-check 5: LoRA parameters")
+CONCEPT_TASKS = ("Self-check 1: pick the Auto class", "Self-check 2: count tokens", "Self-check 3: weight memory",
+                 "Self-check 4: LoRA parameters")
 
 
 def result(task: str, passed: bool, name: str | None = None) -> dict:
     return {"name": name or f"check of {task}", "task": task, "passed": passed, "message": "ok" if passed else "no",
-            "hint": "h", "points": 1, "seconds": 0.0}
+            "hint": "h", "points": 1, "seconds": 0.0, "optional": task.startswith("Bonus")}
 
 
 def write_report(tmp_path, *notebooks: tuple[str, list[dict]]):
@@ -88,38 +88,64 @@ def test_unreadable_path_is_a_report_error(tmp_path):
         sa.read_report(folder)
 
 
+CORE = (
+    ("exercise", [result(f"Task {n}: t{n}", True) for n in range(1, 6)]),
+    ("concept", [result(task, True) for task in CONCEPT_TASKS]),
+    ("challenge", [result("Task 1: make_lora_config", True), result("Task 2: train with Trainer", True),
+                   result("Task 3: save and reload", True)]),
+    ("reflection", [result("Task: share on the Hub", True)]),
+)
+
+
 def test_all_passed_ticks_every_question(tmp_path):
-    path = write_report(
-        tmp_path,
-        ("exercise", [result(f"Task {n}: t{n}", True) for n in range(1, 8)]),
-        ("concept", [result(task, True) for task in CONCEPT_TASKS]),
-        ("challenge", [result("Task 1: build_dataset", True), result("Task 2: make_lora_config", True),
-                       result("Task 3: evaluate_model", True), result("Task 4: train", True),
-                       result("Task 5: save and reload", True), result("Task 6: memory and results", True),
-                       result("Bonus: QLoRA", True), result("Bonus: push to the Hub", True)]),
-    )
+    path = write_report(tmp_path, *CORE)
     assessment = sa.self_assess(path)
     assert [a.status for a in assessment.answers] == ["ticked"] * 5
     assert {row["answer"] for row in assessment.rows()} == {"✅"}
     answers = by_question(assessment)
-    assert (answers[Q_AUTO].passed, answers[Q_AUTO].total) == (4, 4)  # exercise Task 1 + concept 1, 2, 3
-    assert (answers[Q_GENERATION].passed, answers[Q_GENERATION].total) == (2, 2)  # exercise Tasks 2 and 7
-    assert answers[Q_QUANT].total == 3  # concept weight memory + exercise Task 5 + challenge QLoRA
-    assert answers[Q_LORA].total == 7  # challenge tasks 1-6 + concept LoRA parameters
+    assert (answers[Q_AUTO].passed, answers[Q_AUTO].total) == (3, 3)  # exercise Task 1 + concept 1, 2
+    assert (answers[Q_GENERATION].passed, answers[Q_GENERATION].total) == (1, 1)  # exercise Task 2
+    assert answers[Q_QUANT].total == 2  # concept weight memory + exercise Task 5
+    assert answers[Q_LORA].total == 4  # challenge tasks 1-3 + concept LoRA parameters
     assert answers[Q_HUB].total == 1
-    assert "20/20 checks passed" in assessment.note
+    assert "13/13 core checks passed (optional: 0/0)" in assessment.note
+
+
+def test_the_core_path_alone_ticks_every_question_and_bonus_results_only_fill_the_at_home_column(tmp_path):
+    bonus = [result("Bonus A: fit_prompt", False), result("Bonus B: generation presets", False),
+             result("Bonus B: generation presets", True, name="presets validate")]
+    challenge_bonus = [result("Bonus A: QLoRA", False), result("Bonus B: LoRA vs full fine-tuning", True)]
+    exercise, concept, challenge, reflection = CORE
+    path = write_report(tmp_path, ("exercise", exercise[1] + bonus), concept,
+                        ("challenge", challenge[1] + challenge_bonus), reflection)
+    assessment = sa.self_assess(path)
+    assert [a.status for a in assessment.answers] == ["ticked"] * 5, "a skipped or failed bonus never costs a tick"
+    answers = by_question(assessment)
+    assert (answers[Q_GENERATION].at_home_passed, answers[Q_GENERATION].at_home_total) == (1, 2)
+    assert (answers[Q_QUANT].at_home_passed, answers[Q_QUANT].at_home_total) == (0, 1)
+    assert (answers[Q_LORA].at_home_passed, answers[Q_LORA].at_home_total) == (1, 1)
+    rows = {r["question"]: r for r in assessment.rows()}
+    assert rows[Q_GENERATION]["at home (optional)"] == "1/2" and rows[Q_AUTO]["at home (optional)"] == "–"
+
+
+def test_a_caught_up_core_task_is_not_ticked(tmp_path):
+    exercise = [{**result("Task 1: load_generator", False), "caught_up": True, "ran": False},
+                result("Task 2: generate_text", True)]
+    answers = by_question(sa.self_assess(write_report(tmp_path, ("exercise", exercise))))
+    assert answers[Q_AUTO].status == "not yet" and answers[Q_GENERATION].status == "ticked"
 
 
 def test_some_failed_lists_up_to_three_failing_names_and_where_to_revisit(tmp_path):
     path = write_report(tmp_path, ("exercise", [
         result("Task 1: load_generator", True),
         *[result("Task 2: generate_text", False, name=f"generate_text rule {i}") for i in range(1, 6)],
-        result("Task 7: generation presets", True),
+        result("Bonus B: generation presets", True),
     ]))
     answers = by_question(sa.self_assess(path))
     generation = answers[Q_GENERATION]
     assert generation.status == "not yet" and generation.mark == "❌"
-    assert (generation.passed, generation.total) == (1, 6)
+    assert (generation.passed, generation.total) == (0, 5)
+    assert (generation.at_home_passed, generation.at_home_total) == (1, 1)
     assert len(generation.failing) == 5
     assert "'generate_text rule 1'" in generation.advice and "'generate_text rule 3'" in generation.advice
     assert "rule 4" not in generation.advice and "(+2 more)" in generation.advice
@@ -136,9 +162,10 @@ def test_questions_without_graded_checks_in_the_report_are_not_graded(tmp_path):
     assert answers[Q_AUTO].status == "ticked" and answers[Q_GENERATION].status == "ticked"
     for question in (Q_QUANT, Q_LORA, Q_HUB):
         assert answers[question].status == "not graded"
-        assert "make grade" in answers[question].advice and "04 · LoRA challenge" in answers[question].advice
+        assert "make grade" in answers[question].advice
+    assert "04 · LoRA challenge" in answers[Q_LORA].advice and "05 · Reflection" in answers[Q_HUB].advice
     row = {r["question"]: r for r in assessment.rows()}[Q_HUB]
-    assert (row["answer"], row["checks passed"]) == ("–", "–")
+    assert (row["answer"], row["core checks passed"]) == ("–", "–")
     assert "graded parts: demo, exercise" in assessment.note
 
 
@@ -150,29 +177,31 @@ def test_an_empty_report_is_read_but_grades_nothing(tmp_path):
 
 @pytest.mark.parametrize(("part", "task", "question"), [
     ("exercise", "Task 1: load_generator", Q_AUTO),
-    ("concept", "Self-check 1: count tokens", Q_AUTO),
-    ("concept", "Self-check 2: padding side", Q_AUTO),
-    ("concept", "Self-check 3: pick the Auto class", Q_AUTO),
-    ("exercise", "Task 7: generation presets", Q_GENERATION),
+    ("concept", "Self-check 1: pick the Auto class", Q_AUTO),
+    ("concept", "Self-check 2: count TOKENS", Q_AUTO),
+    ("exercise", "Bonus B: generation presets", Q_GENERATION),
     ("exercise", "Task 5: quantize and measure", Q_QUANT),
-    ("concept", "Self-check 4: weight memory", Q_QUANT),
-    ("concept", "Self-check 6: 8-bit QUANTIZATION", Q_QUANT),
-    ("concept", "Self-check 5: LoRA parameters", Q_LORA),
-    ("challenge", "Bonus: QLoRA", Q_QUANT),
-    ("challenge", "Task 3: training", Q_LORA),
-    ("challenge", "Bonus: push to the Hub", Q_HUB),
+    ("concept", "Self-check 3: weight memory", Q_QUANT),
+    ("concept", "Self-check 4: LoRA parameters", Q_LORA),
+    ("challenge", "Bonus A: QLoRA", Q_QUANT),
+    ("challenge", "Task 2: train with Trainer", Q_LORA),
+    ("challenge", "Bonus B: LoRA vs full fine-tuning", Q_LORA),
+    ("reflection", "Task: share on the Hub", Q_HUB),
 ])
 def test_rules_match_on_part_and_task_keyword_in_any_case(part, task, question):
     check = sa.GradedCheck(part, task, "n", True)
     assert [q.text for q in sa.QUESTIONS if sa.matches(q, check)] == [question]
 
 
-@pytest.mark.parametrize("part", ["concept", "exercise"])
+@pytest.mark.parametrize("part", ["concept", "exercise", "challenge", "reflection"])
 def test_the_real_autograder_tasks_answer_the_expected_questions(part):
-    expected = {"concept": {"Self-check 1": Q_AUTO, "Self-check 2": Q_AUTO, "Self-check 3": Q_AUTO,
-                            "Self-check 4": Q_QUANT, "Self-check 5": Q_LORA},
+    expected = {"concept": {"Self-check 1": Q_AUTO, "Self-check 2": Q_AUTO, "Self-check 3": Q_QUANT,
+                            "Self-check 4": Q_LORA},
                 "exercise": {"Task 1": Q_AUTO, "Task 2": Q_GENERATION, "Task 5": Q_QUANT,
-                             "Task 7": Q_GENERATION}}[part]
+                             "Bonus B": Q_GENERATION},
+                "challenge": {"Task 1": Q_LORA, "Task 2": Q_LORA, "Task 3": Q_LORA, "Bonus A": Q_QUANT,
+                              "Bonus B": Q_LORA},
+                "reflection": {"Task": Q_HUB}}[part]
     for check in load_part(part).checks:
         graded = sa.GradedCheck(part, check.task, check.name, True)
         found = [q.text for q in sa.QUESTIONS if sa.matches(q, graded)]
@@ -183,7 +212,8 @@ def test_the_real_autograder_tasks_answer_the_expected_questions(part):
 @pytest.mark.parametrize(("part", "task"), [
     ("demo", "Task 1: load_generator"),       # right task keyword, wrong part
     ("exercise", "Task 4: chat"),             # graded, but no question asks about it
-    ("challenge", "Bonus: inference script"),
+    ("challenge", "Bonus C: inference script"),
+    ("exercise", "Bonus A: fit_prompt"),
 ])
 def test_other_checks_answer_no_question(part, task):
     check = sa.GradedCheck(part, task, "n", False)
