@@ -46,10 +46,10 @@ lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p nbval_ignore_stderr -p nbval_skip_checks
 # nbval skips the helpers.check(...) cells (the grader self-test runs those checks) and runs a notebook only where it
-# compares stored output (cells tagged nbval-check-output: 01, 02, 03) or where
-# nothing else executes it (05). The challenge compares nothing, and the grader self-test
-# (checks/tests/test_wrong_variants.py) executes it once and fails on any cell error.
-NBVAL_ONCE := --ignore=solutions/04_challenge_lora_finetuning.ipynb
+# compares stored output (cells tagged nbval-check-output: 01, 02, 03). The challenge and the
+# reflection compare nothing, and the grader self-test (checks/tests/test_wrong_variants.py)
+# executes each once and fails on any cell error.
+NBVAL_ONCE := --ignore=solutions/04_challenge_lora_finetuning.ipynb --ignore=solutions/05_reflection_takeaways_and_production.ipynb
 
 test: $(STAMP) lint  ## unit tests, grader self-test, notebook sync and nbval over solutions/ (offline)
 	HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest checks/tests solutions $(NBVAL) $(NBVAL_ONCE) --durations=15
