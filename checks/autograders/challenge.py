@@ -1,12 +1,12 @@
 """Autograder for 04 · LoRA challenge: fine-tune SmolLM2 to extract a JSON record from tickets.
 
-The checks never trust what the notebook prints or writes about itself. They tokenize the
-tickets themselves and compare token by token; they apply the learner's ``LoraConfig`` to a
-model of their own; they feed ``evaluate_model`` a scripted model whose answers they know; they
-run the learner's collator on real rows; they load the saved adapter on a fresh base model of
-their own and **recompute exact match on the test split**, which the notebook never sees; and
-they compare ``results.json`` with the notebook's own variables. Paths are read from the
-notebook (``ADAPTER_DIR``, ``RESULTS_PATH`` ...), so a learner may save elsewhere.
+The learner writes three things: a ``LoraConfig`` (Task 1), ``TrainingArguments`` and a ``Trainer`` that trains
+(Task 2), and the saved adapter reloaded on a fresh base model (Task 3); the data set, the collator, the evaluation,
+the memory comparison and ``results.json`` are given. The checks never trust what the notebook prints or writes
+about itself: they apply the learner's ``LoraConfig`` to a model of their own; they recount the epochs from the
+trainer's own steps; they load the saved adapter on a fresh base model of their own and **recompute exact match on
+the test split**, which the notebook never sees. Paths are read from the notebook (``ADAPTER_DIR`` ...), so a
+learner may save elsewhere.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 
 from grader import Part, expect, prerequisite, require
 from grader.expectations import expect_nf4_config
-from helpers.challenge.results import ResultsError, read_results
+from helpers.challenge.results import read_results
 from helpers.challenge.task import MAX_NEW_TOKENS
 from helpers.models import CHAT_MODEL_ID
 from helpers.paths import CACHE_DIR
@@ -32,30 +32,25 @@ from helpers.paths import CACHE_DIR
 NOTEBOOK = "04_challenge"
 part = Part("challenge")
 
-T1 = "Task 1: build_dataset"
-T2 = "Task 2: make_lora_config"
-T3 = "Task 3: evaluate_model"
-T4 = "Task 4: train"
-T5 = "Task 5: save and reload"
-T6 = "Task 6: memory and results"
-B1 = "Bonus: QLoRA"
-B2 = "Bonus: LoRA vs full fine-tuning"
-B3 = "Bonus: inference script"
-B4 = "Bonus: push to the Hub"
+T1 = "Task 1: make_lora_config"
+T2 = "Task 2: train with Trainer"
+T3 = "Task 3: save and reload"
+B1 = "Bonus A: QLoRA"
+B2 = "Bonus B: LoRA vs full fine-tuning"
+B3 = "Bonus C: inference script"
 
 MIN_TRAIN = 100
-"""The challenge asks for at least 100 training tickets."""
+"""The challenge trains on at least 100 tickets (the given ``dataset["train"]``)."""
 MIN_EPOCHS = 3
 MAX_TRAINABLE_SHARE = 0.05
 """LoRA must train well under 5 % of the parameters."""
 MIN_GAIN = 0.25
-"""Exact match on the test split must beat the base model's by at least 25 points."""
+"""Exact match on the test split must beat the base model's by at least 25 points (stated in Task 3)."""
 MAX_TEST_LEAD = 0.25
 """How far the test score may exceed the validation score. Honest adapters score within sampling noise of each
 other on the 100 test and 60 validation tickets (standard deviation of the difference about 0.075 at 70 %), so a
 lead above 0.25 (3.3 standard deviations) means the adapter has seen test tickets."""
-MAX_MEMORY_RATIO = 0.7
-"""LoRA's peak training memory must be below 0.7 x full fine-tuning's (the issue's criterion)."""
+
 BASE_SCORE_CACHE = CACHE_DIR / "challenge_base_score.json"
 """The base model's test score, keyed by what it depends on; recomputed whenever the key differs
 (checks/tests/test_challenge_grader.py recomputes it and compares). Under build/, never in the source tree."""
@@ -66,6 +61,10 @@ NEW_MESSAGES = (
 )
 """Messages the learner never saw. Each names one of the task's products, as every ticket does: a message without
 one asks the model for a product it cannot know (an AVX-512 BF16 run answered "delivery_status")."""
+MAX_OFF_VOCABULARY = 1
+"""How many of :data:`NEW_MESSAGES` the reloaded adapter may answer with a value outside the allowed ones: greedy
+answers differ between CPUs and with the adapted blocks, and an honest adapter trained on a busy 2-core machine (the
+6-block setting) answered "do you sell a monitor with usb-c?" with the intent "monitor". Every answer must be JSON."""
 
 
 # --------------------------------------------------------------------------- the grader's own tools
@@ -102,17 +101,6 @@ def _raw_splits():
 
     return load_splits()
 
-
-@functools.cache
-def _reference_examples() -> dict[tuple[int, ...], list[int]]:
-    """``input_ids -> labels`` of every train and validation ticket, tokenized the reference way."""
-    tokenize_example = _reference().tokenize_example
-    table = {}
-    for split in ("train", "validation"):
-        for row in _raw_splits()[split]:
-            example = tokenize_example(row, _tokenizer())
-            table[tuple(example["input_ids"])] = example["labels"]
-    return table
 
 
 def _fresh_base(dtype=torch.float32):
@@ -227,108 +215,6 @@ def _pct(value: float) -> str:
 
 # --------------------------------------------------------------------------- Task 1
 
-DATASET_CHECK = "build_dataset returns a DatasetDict with train (at least 100 tickets) and validation"
-FORMAT_CHECK = "each example is the chat template's text of a ticket: prompt, answer, <|im_end|>"
-LABELS_CHECK = "the labels mask the prompt with -100 and keep the answer and its <|im_end|>"
-
-
-def _dataset(ns):
-    from datasets import DatasetDict
-
-    from helpers.env import progress_bars_off
-
-    build_dataset = require(ns, "build_dataset", callable)
-    with progress_bars_off():
-        dataset = build_dataset()
-    expect(isinstance(dataset, DatasetDict),
-           f"build_dataset() returned {type(dataset).__name__}, not a DatasetDict.")
-    return dataset
-
-
-@part.check(DATASET_CHECK, task=T1,
-            hint="Load the splits with load_splits((\"train\", \"validation\")), keep the first TRAIN_SIZE training "
-                 "tickets with .select(range(TRAIN_SIZE)) and map both splits with your tokenize function.")
-def _dataset_shape(ns):
-    dataset = _dataset(ns)
-    for split in ("train", "validation"):
-        expect(split in dataset, f"build_dataset() has the splits {list(dataset)}: it needs '{split}'.")
-    expect("test" not in dataset, "build_dataset() includes the test split: the test tickets are for the grader only.")
-    expect(len(dataset["train"]) >= MIN_TRAIN,
-           f"the train split has {len(dataset['train'])} examples: the challenge needs at least {MIN_TRAIN}.")
-    expect(len(dataset["validation"]) > 0, "the validation split is empty.")
-    for split in ("train", "validation"):
-        columns = set(dataset[split].column_names)
-        expect({"input_ids", "attention_mask", "labels"} <= columns,
-               f"the {split} split has the columns {sorted(columns)}: it needs input_ids, attention_mask and labels.")
-        extra = columns - {"input_ids", "attention_mask", "labels"}
-        expect(not extra, f"the {split} split still has the text columns {sorted(extra)}: the collator cannot pad "
-                          "strings. Pass remove_columns=... to map.")
-
-
-def _rows(ns, count: int = 12):
-    dataset = _dataset(ns)
-    expect("train" in dataset and len(dataset["train"]) > 0 and "labels" in dataset["train"].column_names,
-           f"there is no tokenized train split to inspect {prerequisite(DATASET_CHECK)}.")
-    train = dataset["train"]
-    return [train[i] for i in range(min(count, len(train)))]
-
-
-@part.check(FORMAT_CHECK, task=T1,
-            hint="Tokenize to_messages(message, row) with tokenizer.apply_chat_template(..., tokenize=True, "
-                 "return_dict=False); the prompt part is the same call on to_messages(message) with "
-                 "add_generation_prompt=True. Cut the answer after <|im_end|> (the template adds a newline).")
-def _format(ns):
-    tokenizer = _tokenizer()
-    references = _reference_examples()
-    for row in _rows(ns):
-        ids = tuple(int(i) for i in row["input_ids"])
-        if ids in references:
-            continue
-        text = tokenizer.decode(list(ids))
-        if "<|im_start|>assistant" not in text:
-            expect(False, f"an example is not in the chat format: {text[:120]!r}. Use tokenizer.apply_chat_template "
-                          "with to_messages(...), the format SmolLM2-Instruct was trained on.")
-        if ids[-1] != tokenizer.eos_token_id:
-            tail = tokenizer.decode(list(ids[-3:]))
-            expect(False, f"an example ends with {tail!r} instead of <|im_end|>: cut the answer right after the "
-                          "end-of-turn token (the template's newline after it is not part of the answer).")
-        if ids and ids[0] == tokenizer.bos_token_id and tokenizer.bos_token_id is not None:
-            expect(False, "an example starts with an extra BOS token.")
-        expect(False, f"an example does not match the ticket's chat: {text[:160]!r}. Use to_messages(row['message'], "
-                      "row) (system prompt, message, canonical JSON answer) with the chat template.")
-
-
-@part.check(LABELS_CHECK, task=T1,
-            hint="labels = [-100] * len(prompt_ids) + answer_ids, where answer_ids ends with tokenizer.eos_token_id "
-                 "(<|im_end|>). -100 is the index the cross-entropy loss ignores.")
-def _labels(ns):
-    tokenizer = _tokenizer()
-    references = _reference_examples()
-    checked = 0
-    for row in _rows(ns):
-        ids = tuple(int(i) for i in row["input_ids"])
-        expected = references.get(ids)
-        if expected is None:
-            continue
-        labels = [int(label) for label in row["labels"]]
-        expect(len(labels) == len(ids), f"an example has {len(ids)} input_ids but {len(labels)} labels.")
-        checked += 1
-        if labels == expected:
-            continue
-        prompt_length = expected.index(next(label for label in expected if label != -100))
-        if all(label != -100 for label in labels[:prompt_length]):
-            expect(False, "the prompt tokens carry labels: the model would spend its training on predicting the "
-                          "system prompt and the customer's message. Set them to -100.")
-        if labels[-1] == -100 and expected[-1] == tokenizer.eos_token_id:
-            expect(False, "the last label (<|im_end|>) is -100: the model never learns to stop after the JSON. "
-                          "Keep the end-of-turn token as a label.")
-        expect(False, f"the labels differ from the expected ones: expected {expected[prompt_length - 2:]} from "
-                      f"position {prompt_length - 2}, got {labels[prompt_length - 2:]}.")
-    expect(checked > 0, f"no example to check the labels of {prerequisite(FORMAT_CHECK)}.")
-
-
-# --------------------------------------------------------------------------- Task 2
-
 CONFIG_CHECK = "make_lora_config returns a LoraConfig for a causal LM"
 TARGETS_CHECK = "the LoRA target modules exist in SmolLM2"
 SHARE_CHECK = "LoRA trains well under 5 % of the parameters"
@@ -343,18 +229,25 @@ def _config(ns):
     return config
 
 
-@part.check(CONFIG_CHECK, task=T2,
-            hint="LoraConfig(task_type=\"CAUSAL_LM\", r=..., lora_alpha=..., lora_dropout=..., target_modules=[...]).")
+@part.check(CONFIG_CHECK, task=T1,
+            hint="LoraConfig(task_type=\"CAUSAL_LM\", r=16, lora_alpha=32, target_modules=[...], "
+                 "layers_to_transform=ADAPTED_LAYERS).",
+            more_hint="task_type tells PEFT which wrapper to build: \"CAUSAL_LM\" gives PeftModelForCausalLM, which "
+                      "generates and shifts the labels like the model it wraps.")
 def _config_type(ns):
     config = _config(ns)
+    problems = []
     task_type = getattr(config.task_type, "value", config.task_type)
-    expect(task_type == "CAUSAL_LM",
-           f"task_type is {task_type!r}: SmolLM2 is a causal LM, so task_type must be \"CAUSAL_LM\" (PEFT then "
-           "wraps it as PeftModelForCausalLM, which generates and shifts the labels).")
-    expect(isinstance(config.r, int) and config.r >= 1, f"r is {config.r!r}: the rank is a positive int.")
-    expect(isinstance(config.lora_alpha, int | float) and config.lora_alpha > 0,
-           f"lora_alpha is {config.lora_alpha!r}: a positive number (commonly r or 2 r).")
-    expect(0 <= config.lora_dropout < 0.5, f"lora_dropout is {config.lora_dropout!r}: between 0 and 0.5.")
+    if task_type != "CAUSAL_LM":
+        problems.append(f"task_type is {task_type!r}: SmolLM2 is a causal LM, so task_type must be \"CAUSAL_LM\" "
+                        "(PEFT then wraps it as PeftModelForCausalLM, which generates and shifts the labels)")
+    if not (isinstance(config.r, int) and config.r >= 1):
+        problems.append(f"r is {config.r!r}: the rank is a positive int")
+    if not (isinstance(config.lora_alpha, int | float) and config.lora_alpha > 0):
+        problems.append(f"lora_alpha is {config.lora_alpha!r}: a positive number (commonly r or 2 r)")
+    if not 0 <= config.lora_dropout < 0.5:
+        problems.append(f"lora_dropout is {config.lora_dropout!r}: between 0 and 0.5 (leave it at 0.0 here)")
+    expect(not problems, "; ".join(problems) + ".")
 
 
 def _apply(config):
@@ -365,7 +258,7 @@ def _apply(config):
     return get_peft_model(copy.deepcopy(_meta_model()), copy.deepcopy(config))
 
 
-@part.check(TARGETS_CHECK, task=T2,
+@part.check(TARGETS_CHECK, task=T1,
             hint="print(model) shows SmolLM2's layer names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, "
                  "down_proj. Names from other architectures (query, value, c_attn) match nothing here.")
 def _targets(ns):
@@ -376,7 +269,7 @@ def _targets(ns):
         expect(False, f"PEFT cannot apply the config to SmolLM2: {str(err).splitlines()[0]}")
 
 
-@part.check(SHARE_CHECK, task=T2,
+@part.check(SHARE_CHECK, task=T1,
             hint="The share grows with r and with the number of adapted layers. r=8-16 on the attention and MLP "
                  "projections stays near 1 %; modules_to_save=[\"lm_head\"] would add 28 M trainable weights.")
 def _share(ns):
@@ -393,97 +286,22 @@ def _share(ns):
            f"{trainable:,} of {total:,} parameters are trainable ({share:.1%}): keep it well under 5 %.")
 
 
-# --------------------------------------------------------------------------- Task 3
-
-EVALUATE_CHECK = "evaluate_model scores greedy answers by exact match, valid JSON and per-field accuracy"
-
-
-class _ScriptedModel(torch.nn.Module):
-    """A stand-in for a causal LM whose ``generate`` answers each ticket with a known text."""
-
-    def __init__(self, answers: dict[str, str]):
-        super().__init__()
-        self.answers = answers
-        self.anchor = torch.nn.Parameter(torch.zeros(1), requires_grad=False)
-        self.calls = 0
-        self.config = _meta_model().config
-        self.generation_config = _meta_model().generation_config
-
-    @property
-    def device(self):
-        return torch.device("cpu")
-
-    @property
-    def dtype(self):
-        return torch.float32
-
-    def generate(self, input_ids=None, attention_mask=None, **kwargs):
-        self.calls += 1
-        tokenizer = _tokenizer()
-        rows = []
-        for ids in input_ids.tolist():
-            prompt = tokenizer.decode(ids)
-            message = next((m for m in self.answers if m in prompt), None)
-            answer = self.answers.get(message, "I cannot help with that.")
-            rows.append(ids + tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id])
-        width = max(len(r) for r in rows)
-        return torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows])
+@part.catch_up(T1)
+def _working_lora_config():
+    """``make_lora_config`` for a learner stuck on Task 1: the reference configuration (the top 8 blocks adapted)."""
+    return _reference().default_lora_config
 
 
-def _scripted_case():
-    from helpers.challenge.task import format_record
-
-    rows = [dict(r) for r in _raw_splits()["validation"].select(range(6))]
-    answers = {}
-    for i, row in enumerate(rows):
-        record = format_record(row)
-        if i == 1:  # the same record with spaces and another key order: still exactly right
-            parsed = json.loads(record)
-            record = json.dumps(dict(reversed(list(parsed.items()))), indent=1)
-        elif i == 3:
-            parsed = json.loads(record)
-            parsed["urgent"] = not parsed["urgent"]
-            record = json.dumps(parsed)
-        elif i == 4:
-            record = "Sure! The intent is " + row["intent"]
-        answers[row["message"]] = record
-    return rows, answers
-
-
-@part.check(EVALUATE_CHECK, task=T3,
-            hint="Generate one answer per message (greedy), then score with the json_extraction metric: "
-                 "evaluate.load(metric_path(\"json_extraction\")).compute(predictions=answers, "
-                 "references=[format_record(row) for row in dataset]). It parses the JSON, so key order and "
-                 "spaces do not matter, and it counts valid JSON separately.")
-def _evaluate(ns):
-    from datasets import Dataset
-
-    from helpers.challenge.task import score
-
-    evaluate_model = require(ns, "evaluate_model", callable)
-    rows, answers = _scripted_case()
-    model = _ScriptedModel(answers).eval()
-    result = evaluate_model(model, _tokenizer(), Dataset.from_list(rows))
-    expect(model.calls > 0, "evaluate_model did not call model.generate: it must answer with the model it is given.")
-    expect(isinstance(result, dict), f"evaluate_model returned {type(result).__name__}, not a dict.")
-    for key in ("exact_match", "valid_json", "field_accuracy"):
-        expect(key in result, f"evaluate_model's result has the keys {sorted(result)}: it needs '{key}'.")
-    expected = score([answers[r["message"]] for r in rows], rows)
-    for key in ("exact_match", "valid_json"):
-        expect(isinstance(result[key], int | float) and math.isclose(result[key], expected[key], abs_tol=1e-6),
-               f"on six scripted answers {key} should be {expected[key]:.3f}, got {result[key]!r}. (Two answers are "
-               "right, one of them with spaces and another key order; one has a wrong field; one is no JSON.)")
-    expect(isinstance(result["field_accuracy"], dict) and all(
-        math.isclose(result["field_accuracy"].get(f, -1), v, abs_tol=1e-6)
-        for f, v in expected["field_accuracy"].items()),
-        f"field_accuracy should be {expected['field_accuracy']}, got {result['field_accuracy']!r}.")
-
-
-# --------------------------------------------------------------------------- Task 4
+# --------------------------------------------------------------------------- Task 2
 
 TRAINING_CHECK = "trainer trained LoRA for at least 3 epochs with a validation loss after every epoch"
 LEAK_CHECK = "the trainer trained on no ticket of the hidden test split"
-COLLATOR_CHECK = "the trainer's collator pads without masking the real <|im_end|> labels"
+ARGS_CHECK = ("args: a LoRA learning rate, a validation loss every epoch, the given TRAIN_SETTINGS, a folder under "
+              "outputs/")
+MIN_LORA_LR, MAX_LORA_LR = 5e-4, 2e-2
+"""LoRA learning rates that learn the task in 75 steps (4e-3 measured best; 2e-3 at batch 4 reached 53 %)."""
+MAX_LOGGING_STEPS = 25
+"""At most this many steps between training-loss points (75 steps: at least 3 points)."""
 
 
 def _trainer(ns):
@@ -521,83 +339,40 @@ def _leaked_tickets(dataset) -> int:
     return sum(1 for row in _raw_splits()["test"] if row["message"] in blob)
 
 
-@part.check(TRAINING_CHECK, task=T4,
-            hint="TrainingArguments(num_train_epochs=EPOCHS, eval_strategy=\"epoch\", learning_rate=4e-3, ...), "
-                 "Trainer(model=model, ..., eval_dataset=the validation tickets), then trainer.train().")
+@part.check(TRAINING_CHECK, task=T2,
+            hint="trainer = Trainer(model=model, args=args, train_dataset=dataset[\"train\"], "
+                 "eval_dataset=dataset[\"validation\"], data_collator=collator, processing_class=tokenizer), then "
+                 "trainer.train(); args with num_train_epochs=3 and eval_strategy=\"epoch\".",
+            more_hint="Run the cells in order: `model` is the PeftModel of the cell above the settings, and a second "
+                      "trainer.train() after a failed one starts again from step 0.")
 def _training(ns):
     from peft import PeftModel
 
     trainer = _trainer(ns)
     expect(isinstance(trainer.model, PeftModel),
-           f"trainer.model is a {type(trainer.model).__name__}: train the PeftModel from get_peft_model.")
+           f"trainer.model is a {type(trainer.model).__name__}: train `model`, the PeftModel from get_peft_model.")
     expect(trainer.state.global_step > 0, "the trainer has not trained: run trainer.train().")
     epochs = _epochs_trained(trainer)
     expect(epochs >= MIN_EPOCHS - 1e-6, f"the trainer stopped at epoch {epochs:.2f}: train for at least {MIN_EPOCHS}.")
     n_train = len(trainer.train_dataset) if trainer.train_dataset is not None else 0
-    expect(n_train >= MIN_TRAIN, f"the trainer trained on {n_train} examples: use the train split (>= {MIN_TRAIN}).")
+    expect(n_train >= MIN_TRAIN, f"the trainer trained on {n_train} examples: use dataset[\"train\"] ({MIN_TRAIN}).")
     evals = [h for h in trainer.state.log_history if "eval_loss" in h]
     epochs_evaluated = {round(h.get("epoch", 0)) for h in evals}
     missing = [e for e in range(1, MIN_EPOCHS + 1) if e not in epochs_evaluated]
     expect(not missing, f"no validation loss was logged after epoch(s) {missing}: set eval_strategy=\"epoch\" and "
-                        "pass the validation split as eval_dataset.")
+                        "pass eval_dataset=dataset[\"validation\"].")
     expect(evals[-1]["eval_loss"] < evals[0]["eval_loss"],
            f"the validation loss did not fall ({evals[0]['eval_loss']:.3f} -> {evals[-1]['eval_loss']:.3f}).")
 
 
-@part.check(LEAK_CHECK, task=T4,
-            hint="Train on load_splits((\"train\", \"validation\"))[\"train\"] only. The grader scores the adapter "
-                 "on the test split, so a model that has seen those tickets looks better than it is.")
+@part.check(LEAK_CHECK, task=T2,
+            hint="Pass train_dataset=dataset[\"train\"], the given training tickets. The grader scores the adapter "
+                 "on the hidden test split, so a model that has seen those tickets looks better than it is.")
 def _leak(ns):
     trainer = _trainer(ns)
     leaked = _leaked_tickets(trainer.train_dataset)
     expect(not leaked, f"the trainer's train_dataset holds {leaked} of the 100 hidden test tickets: the test score "
-                       "would measure memory, not learning. Build the training data from the train split only.")
-
-
-@part.check(COLLATOR_CHECK, task=T4,
-            hint="SmolLM2's pad token is <|im_end|>. DataCollatorForLanguageModeling sets every pad-token id's label "
-                 "to -100, the real end-of-turn too. DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100) pads "
-                 "the labels with -100 and keeps the existing ones.")
-def _collator(ns):
-    tokenize_example = _reference().tokenize_example
-    trainer = _trainer(ns)
-    tokenizer = _tokenizer()
-    rows = _raw_splits()["train"]
-    examples = sorted((tokenize_example(rows[i], tokenizer) for i in range(6)), key=lambda e: len(e["input_ids"]))
-    pair = [examples[0], examples[-1]]
-    expect(len(pair[0]["input_ids"]) < len(pair[1]["input_ids"]), "internal: the grader needs two lengths.")
-    try:
-        batch = trainer.data_collator([dict(e) for e in pair])
-    except Exception as err:  # DataCollatorForLanguageModeling cannot pad a labels column: it makes its own
-        try:
-            batch = trainer.data_collator([{k: v for k, v in e.items() if k != "labels"} for e in pair])
-        except Exception:
-            expect(False, f"the trainer's collator cannot batch two examples: {type(err).__name__}: "
-                          f"{str(err).splitlines()[0][:200]}")
-    expect("labels" in batch, "the collator's batch has no labels: the Trainer would compute no loss.")
-    labels = batch["labels"]
-    ids = batch["input_ids"]
-    expect(labels.shape == ids.shape, f"the collator's labels have shape {tuple(labels.shape)}, input_ids "
-                                      f"{tuple(ids.shape)}.")
-    for row in range(2):
-        mask = batch["attention_mask"][row].bool()
-        real_labels = labels[row][mask].tolist()
-        expect(real_labels == pair[row]["labels"],
-               "the collator changed the labels of real tokens"
-               + (": the answer's <|im_end|> label became -100, so the model never learns to stop."
-                  if real_labels[-1] == -100 and pair[row]["labels"][-1] == tokenizer.eos_token_id
-                  else ": the prompt labels are no longer -100." if real_labels[0] != -100 else "."))
-        expect(all(label == -100 for label in labels[row][~mask].tolist()),
-               "the collator gives padding positions a label: pad labels must be -100.")
-
-
-ARGS_EVAL_CHECK = "TrainingArguments validate every epoch, log the training loss and report to no online service"
-ARGS_PRECISION_CHECK = "TrainingArguments take the precision from the device (bf16, fp16 or fp32)"
-ARGS_OPTIM_CHECK = "TrainingArguments use a LoRA learning rate, a small batch and an output folder under outputs/"
-MIN_LORA_LR, MAX_LORA_LR = 5e-4, 2e-2
-"""LoRA learning rates that learn the task in 75 steps (4e-3 measured best; 2e-3 at batch 4 reached 53 %)."""
-MAX_LOGGING_STEPS = 25
-"""At most this many steps between training-loss points (75 steps: at least 3 points)."""
+                       "would measure memory, not learning. Train on dataset[\"train\"] only.")
 
 
 def _strategy(value) -> str:
@@ -614,58 +389,43 @@ def _training_args(ns, name: str = "trainer"):
     return trainer.args
 
 
-@part.check(ARGS_EVAL_CHECK, task=T4,
-            hint="TrainingArguments(eval_strategy=\"epoch\", logging_steps=5, report_to=\"none\", ...). In 4.x the "
-                 "first was called evaluation_strategy.")
-def _args_eval(ns):
-    args = _training_args(ns)
-    expect(_strategy(args.eval_strategy) == "epoch",
-           f"eval_strategy is {_strategy(args.eval_strategy)!r}: set eval_strategy=\"epoch\" for a validation loss "
-           "after every epoch.")
-    logging = _strategy(args.logging_strategy)
-    expect(logging == "steps" and 0 < args.logging_steps <= MAX_LOGGING_STEPS,
-           f"logging is {logging!r} every {args.logging_steps} steps: log the training loss every few steps "
-           f"(logging_steps at most {MAX_LOGGING_STEPS}) so the loss curve has points.")
-    reports = [r for r in (args.report_to or []) if r != "none"]
-    expect(not reports, f"report_to is {args.report_to!r}: the workshop is offline and sends nothing to "
-                        "online trackers. Set report_to=\"none\".")
-
-
-@part.check(ARGS_PRECISION_CHECK, task=T4,
-            hint="bf16=info.mixed_precision == \"bf16\", fp16=info.mixed_precision == \"fp16\": helpers.setup() "
-                 "decided the precision from the hardware. On a CPU also use_cpu=True.")
-def _args_precision(ns):
+@part.check(ARGS_CHECK, task=T2,
+            hint="TrainingArguments(output_dir=str(OUTPUT_DIR / \"run\"), num_train_epochs=3, learning_rate=4e-3, "
+                 "eval_strategy=\"epoch\", **TRAIN_SETTINGS). In 4.x eval_strategy was called evaluation_strategy.",
+            more_hint="LoRA's few new weights need big steps: the default learning rate, 5e-5, learns almost nothing "
+                      "in 75 steps. **TRAIN_SETTINGS passes the given dict's entries as keyword arguments.")
+def _args(ns):
     from helpers.device import mixed_precision
-
-    args = _training_args(ns)
-    expected = mixed_precision(args.device)
-    chosen = "bf16" if args.bf16 else "fp16" if args.fp16 else "no"
-    expect(chosen == expected and not (args.bf16 and args.fp16),
-           f"the arguments ask for bf16={args.bf16}, fp16={args.fp16} on {args.device.type}, where the precision to "
-           f"use is {expected!r} ("
-           + {"bf16": "native bf16 matmuls", "fp16": "a GPU without bf16",
-              "no": "fp32: mixed precision is emulated and slow here"}[expected] + ").")
-
-
-@part.check(ARGS_OPTIM_CHECK, task=T4,
-            hint="learning_rate=4e-3 (LoRA's few weights need big steps; the default 5e-5 learns almost nothing in 75 "
-                 "steps), per_device_train_batch_size=4, output_dir=str(OUTPUT_DIR / \"run\").")
-def _args_optim(ns):
     from helpers.paths import REPO_ROOT
 
     args = _training_args(ns)
-    expect(MIN_LORA_LR <= args.learning_rate <= MAX_LORA_LR,
-           f"learning_rate is {args.learning_rate:g}: LoRA on 75 steps needs about 1e-3 to 1e-2 "
-           f"(between {MIN_LORA_LR:g} and {MAX_LORA_LR:g}).")
-    expect(1 <= args.per_device_train_batch_size <= 16,
-           f"per_device_train_batch_size is {args.per_device_train_batch_size}: keep it small (4) on a CPU.")
-    folder = Path(args.output_dir).resolve()
-    expect(folder.is_relative_to(REPO_ROOT / "outputs"),
-           f"output_dir is {args.output_dir!r}: put the Trainer's folder under outputs/ (OUTPUT_DIR / \"run\"), "
-           "which git ignores, not next to the notebooks.")
+    problems = []
+    if not MIN_LORA_LR <= args.learning_rate <= MAX_LORA_LR:
+        problems.append(f"learning_rate is {args.learning_rate:g}: LoRA on 75 steps needs about 1e-3 to 1e-2 "
+                        f"(between {MIN_LORA_LR:g} and {MAX_LORA_LR:g})")
+    if _strategy(args.eval_strategy) != "epoch":
+        problems.append(f"eval_strategy is {_strategy(args.eval_strategy)!r}: set eval_strategy=\"epoch\" for a "
+                        "validation loss after every epoch")
+    if not Path(args.output_dir).resolve().is_relative_to(REPO_ROOT / "outputs"):
+        problems.append(f"output_dir is {args.output_dir!r}: put the Trainer's folder under outputs/ "
+                        "(OUTPUT_DIR / \"run\"), which git ignores, not next to the notebooks")
+    expected = mixed_precision(args.device)
+    chosen = "bf16" if args.bf16 else "fp16" if args.fp16 else "no"
+    missing = []
+    if chosen != expected or (args.bf16 and args.fp16):
+        missing.append(f"bf16={args.bf16}, fp16={args.fp16} where this {args.device.type} wants {expected!r}")
+    if _strategy(args.logging_strategy) != "steps" or not 0 < args.logging_steps <= MAX_LOGGING_STEPS:
+        missing.append(f"a training-loss point every {args.logging_steps} steps")
+    if [r for r in (args.report_to or []) if r != "none"]:
+        missing.append(f"report_to={args.report_to!r}")
+    if not 1 <= args.per_device_train_batch_size <= 16:
+        missing.append(f"a batch of {args.per_device_train_batch_size}")
+    if missing:
+        problems.append("the given settings are missing (" + "; ".join(missing) + "): pass **TRAIN_SETTINGS")
+    expect(not problems, "; ".join(problems) + ".")
 
 
-# --------------------------------------------------------------------------- Task 5
+# --------------------------------------------------------------------------- Task 3
 
 ADAPTER_CHECK = "ADAPTER_DIR holds the trained LoRA adapter, not a full model"
 RELOAD_CHECK = "reloaded is the adapter on a fresh base model, and it answers new messages in JSON"
@@ -703,7 +463,7 @@ def _trained_adapter(ns) -> Path:
     return folder
 
 
-@part.check(ADAPTER_CHECK, task=T5,
+@part.check(ADAPTER_CHECK, task=T3,
             hint="model.save_pretrained(ADAPTER_DIR) on the PeftModel writes adapter_config.json and "
                  "adapter_model.safetensors. merge_and_unload() or the base model's save_pretrained write "
                  "135 M weights.")
@@ -711,7 +471,7 @@ def _adapter(ns):
     _trained_adapter(ns)
 
 
-@part.check(RELOAD_CHECK, task=T5,
+@part.check(RELOAD_CHECK, task=T3,
             hint="reloaded = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=...), "
                  "ADAPTER_DIR): a new base model, the adapter loaded from disk.")
 def _reload(ns):
@@ -730,16 +490,26 @@ def _reload(ns):
         expect(reloaded.get_base_model() is not model.get_base_model(),
                "reloaded shares its base model with the trained model: load a fresh base model.")
     answers = generate_answers(reloaded, _tokenizer(), list(NEW_MESSAGES), max_new_tokens=MAX_NEW_TOKENS)
+    not_json, off_vocabulary = [], []
     for message, answer in zip(NEW_MESSAGES, answers, strict=True):
         record = parse_prediction(answer)
-        expect(record is not None, f"reloaded answers {message!r} with {answer!r}, which is not a JSON record.")
+        if record is None:
+            not_json.append(f"{message!r} with {answer!r}")
+            continue
         wrong = [f for f in ("intent", "product", "urgent") if not is_allowed(f, record.get(f))]
-        expect(not wrong, f"reloaded answers {message!r} with {answer!r}: {wrong} are not allowed values.")
+        if wrong:
+            off_vocabulary.append(f"{message!r} with {answer!r} ({', '.join(wrong)} not allowed)")
+    expect(not not_json, "reloaded answers " + "; ".join(not_json) + ": not a JSON record"
+           + ("s" if len(not_json) > 1 else "") + ".")
+    expect(len(off_vocabulary) <= MAX_OFF_VOCABULARY,
+           "reloaded answers " + "; ".join(off_vocabulary) + f": at most {MAX_OFF_VOCABULARY} of "
+           f"{len(NEW_MESSAGES)} new messages may get a value outside the allowed ones.")
 
 
-@part.check(GAIN_CHECK, task=T5,
-            hint="Train longer or with a higher learning rate, mask the prompt, keep the <|im_end|> label; then save "
-                 "the trained adapter again. The grader loads it from ADAPTER_DIR and scores the 100 test tickets.",
+@part.check(GAIN_CHECK, task=T3,
+            hint="Train 3 epochs at a LoRA learning rate (Task 2), then save the trained adapter again with "
+                 "model.save_pretrained(ADAPTER_DIR). The grader loads it from ADAPTER_DIR and scores the 100 test "
+                 "tickets.",
             reads=("ADAPTER_DIR", "RESULTS_PATH"), requires=(ADAPTER_CHECK,),
             grading_only="it answers the 100 hidden test and 60 validation tickets with the saved adapter (1-2 "
                          "minutes on a laptop CPU); your validation score above is the same measurement")
@@ -769,10 +539,6 @@ def _gain(ns):
            f"{prerequisite(LEAK_CHECK)}.")
 
 
-# --------------------------------------------------------------------------- Task 6
-
-MEMORY_CHECK = "memory holds LoRA and full fine-tuning peaks measured in separate processes, LoRA's below full's"
-RESULTS_CHECK = "RESULTS_PATH records this run: metrics before and after, epochs, parameters, memory, times"
 
 
 def _expect_recorded(memory: dict, mode: str) -> None:
@@ -786,71 +552,6 @@ def _expect_recorded(memory: dict, mode: str) -> None:
            f"measuring {mode}, or different numbers): measure it with compare_training_memory, never type it.")
 
 
-def _memory(ns) -> dict:
-    memory = require(ns, "memory", dict)
-    for mode in ("lora", "full"):
-        expect(mode in memory and isinstance(memory[mode], dict),
-               f"memory has the keys {sorted(memory)}: it needs 'lora' and 'full' measurements.")
-        expect(isinstance(memory[mode].get("peak_bytes"), int) and memory[mode]["peak_bytes"] > 0,
-               f"memory['{mode}'] has no peak_bytes: measure it with compare_training_memory.")
-        _expect_recorded(memory, mode)
-    return memory
-
-
-@part.check(MEMORY_CHECK, task=T6,
-            hint="memory = compare_training_memory((\"lora\", \"full\"), batch=probe_batch, "
-                 "lora_config=make_lora_config()): the same batch for both, each in its own fresh process.")
-def _memory_check(ns):
-    memory = _memory(ns)
-    lora, full = memory["lora"], memory["full"]
-    same_batch = all(lora.get(key) == full.get(key) for key in ("batch_size", "sequence_length"))
-    expect(same_batch,
-           f"LoRA was measured on a batch of {lora.get('batch_size')} x {lora.get('sequence_length')} tokens, full "
-           f"fine-tuning on {full.get('batch_size')} x {full.get('sequence_length')}: compare the same batch.")
-    pids = {lora.get("pid"), full.get("pid")}
-    expect(None not in pids and os.getpid() not in pids and len(pids) == 2,
-           "the two measurements were not made in two separate processes (compare_training_memory starts one "
-           "per mode): in one process the first mode's memory hides in the second's peak.")
-    ratio = lora["peak_bytes"] / full["peak_bytes"]
-    expect(ratio < MAX_MEMORY_RATIO,
-           f"LoRA's peak is {ratio:.2f} x full fine-tuning's: expected below {MAX_MEMORY_RATIO}.")
-
-
-@part.check(RESULTS_CHECK, task=T6,
-            hint="update_results({...}, RESULTS_PATH) with base_model, epochs, trainable_params, total_params, "
-                 "metrics (base and lora: the dicts evaluate_model returned), peak_memory_bytes, train_seconds, "
-                 "checkpoint_bytes. Write the values the notebook computed, never typed numbers.")
-def _results(ns):
-    path = require(ns, "RESULTS_PATH")
-    expect(isinstance(path, str | os.PathLike) and Path(path).is_file(), f"there is no results file at {path}.")
-    try:
-        results = read_results(path)
-    except ResultsError as err:
-        expect(False, str(err))
-    data = results.as_json()
-    for key in ("base_model", "epochs", "trainable_params", "total_params", "metrics", "peak_memory_bytes",
-                "train_seconds", "checkpoint_bytes"):
-        expect(key in data, f"{Path(path).name} has no '{key}'.")
-    expect(data["base_model"] == CHAT_MODEL_ID, f"base_model is {data['base_model']!r}, expected {CHAT_MODEL_ID!r}.")
-    for name, var in (("base", "base_scores"), ("lora", "tuned_scores")):
-        expect(data["metrics"].get(name) == ns.get(var, object()),
-               f"metrics['{name}'] in {Path(path).name} is not `{var}` as the notebook computed it.")
-    trainer = ns.get("trainer")
-    if trainer is not None and getattr(trainer, "state", None) is not None:
-        ran = _epochs_trained(trainer)
-        expect(data["epochs"] == round(ran),
-               f"epochs is {data['epochs']!r}, but the trainer ran {ran} epochs"
-               + (f" {prerequisite(TRAINING_CHECK)}." if ran < MIN_EPOCHS - 1e-6 else "."))
-    for mode in ("lora", "full"):
-        expect(isinstance(data["peak_memory_bytes"].get(mode), int),
-               f"peak_memory_bytes['{mode}'] is {data['peak_memory_bytes'].get(mode)!r}: write the measured bytes.")
-    model = ns.get("model")
-    if model is not None:
-        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        expect(data["trainable_params"].get("lora") == trainable,
-               f"trainable_params['lora'] is {data['trainable_params'].get('lora')!r}, the model has {trainable:,}.")
-
-
 # --------------------------------------------------------------------------- Bonus
 
 QLORA_CONFIG_CHECK = ("bnb_config is a 4-bit NF4 BitsAndBytesConfig with double quantization and the device's "
@@ -859,11 +560,6 @@ QLORA_CHECK = "QLoRA: qlora_model has a 4-bit base, its trained adapter works, a
 FULL_TRAINER_CHECK = "full_trainer fine-tunes every weight of a plain model at a full fine-tuning learning rate"
 FULL_CHECK = "comparison sets LoRA against full fine-tuning: quality, time, peak memory and checkpoint size"
 SCRIPT_CHECK = "INFERENCE_SCRIPT answers a message from the command line with a JSON record"
-HUB_CHECK = "MODEL_REPO_DIR is a model repository: the adapter and a card with base model, licence, data and results"
-HUB_DATA_CHECK = "DATA_REPO_DIR is a data set repository that loads with load_dataset: train and validation only"
-CARD_TOLERANCE = 0.05
-"""The card's exact match may differ from the grader's recomputation by 3 of 60 tickets (merged weights round
-differently from the adapter on top of the base, so a borderline greedy answer may flip)."""
 MAX_FULL_LR = 5e-4
 """Full fine-tuning moves every weight: rates above this wreck a 135 M model in a few steps."""
 
@@ -873,7 +569,6 @@ MAX_FULL_LR = 5e-4
                  "bnb_4bit_compute_dtype=info.compute_dtype).")
 def _qlora_config(ns):
     from transformers import BitsAndBytesConfig
-
 
     expect_nf4_config(require(ns, "bnb_config", BitsAndBytesConfig), "bnb_config")
 
@@ -886,7 +581,7 @@ def _grader_4bit_base():
 @part.check(QLORA_CHECK, task=B1,
             hint="qlora_model = get_peft_model(prepare_model_for_kbit_training(<model loaded with "
                  "quantization_config=bnb_config>), make_lora_config()); qlora_trainer = Trainer(...) with your "
-                 "Task 4 args; save to QLORA_ADAPTER_DIR; the given cell then measures memory[\"qlora\"].")
+                 "Task 2 args and collator; save to QLORA_ADAPTER_DIR; the given cell then measures memory[\"qlora\"].")
 def _qlora(ns):
     from bitsandbytes.nn import Linear4bit
     from peft import PeftModel
@@ -995,85 +690,3 @@ def _script(ns):
                f"the script printed {lines[-1]!r}; the adapter it loads has not learned the task "
                f"{prerequisite(GAIN_CHECK)}.")
     expect(valid, f"the script printed {lines[-1]!r}, not a JSON record with allowed values.")
-
-
-@part.check(HUB_CHECK, task=B4,
-            hint="card_data = ModelCardData(base_model=CHAT_MODEL_ID, library_name=\"peft\", license=LICENSE, "
-                 "datasets=[HUB_DATASET_ID], eval_results=[EvalResult(..., "
-                 "metric_value=tuned_scores[\"exact_match\"])]); "
-                 "card = ModelCard.from_template(card_data, direct_use=..., training_data=...); "
-                 "reloaded.save_pretrained(MODEL_REPO_DIR); card.save(MODEL_REPO_DIR / \"README.md\").",
-            reads=("MODEL_REPO_DIR", "card", "HUB_DATASET_ID", "uploaded"),
-            grading_only="it loads the staged adapter and answers the 60 validation tickets to check the card's number "
-                         "(about 20 s on a laptop CPU)")
-def _hub(ns):
-    from huggingface_hub import ModelCard, constants
-
-    folder = Path(require(ns, "MODEL_REPO_DIR"))
-    written = require(ns, "card", ModelCard)
-    expect((folder / "README.md").is_file(), f"{folder.name}/ has no README.md (the model card): card.save(...).")
-    expect((folder / "README.md").read_text(encoding="utf-8").strip() == str(written).strip(),
-           f"{folder.name}/README.md is not this notebook's card: save it with card.save(MODEL_REPO_DIR / "
-           "\"README.md\") (an older staged folder does not count).")
-    card = ModelCard.load(folder / "README.md")
-    data = card.data.to_dict()
-    expect(data.get("base_model") == CHAT_MODEL_ID, f"the card's base_model is {data.get('base_model')!r}.")
-    expect(data.get("license"), "the card has no license: nobody may legally reuse the adapter without one.")
-    expect(data.get("library_name") == "peft", "the card's library_name should be 'peft' (an adapter).")
-    dataset_id = ns.get("HUB_DATASET_ID")
-    expect(isinstance(data.get("datasets"), list) and dataset_id in data["datasets"],
-           f"the card's datasets are {data.get('datasets')!r}: name the data set repository ({dataset_id!r}).")
-    results = card.data.eval_results or []
-    exact = [r.metric_value for r in results if r.metric_type == "exact_match"]
-    expect(exact, "the card has no exact_match evaluation result (eval_results=[EvalResult(...)]).")
-    text = card.text.lower()
-    expect("direct use" in text or "intended use" in text, "the card does not say what the model is for.")
-    expect("training data" in text, "the card does not describe the training data.")
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
-        expect((folder / name).is_file(), f"{folder.name}/ has no {name}: save the adapter next to the card.")
-    try:  # loading the staged adapter is part of scoring it: one load proves both
-        recomputed = _adapter_scores(_signature(folder), "validation")["exact_match"]
-    except Exception as err:  # a broken adapter folder
-        expect(False, f"the staged adapter does not load: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
-    expect(isinstance(exact[0], int | float) and abs(float(exact[0]) - recomputed) <= CARD_TOLERANCE,
-           f"the card reports exact match {exact[0]!r}; the staged adapter scores {recomputed:.2f} on the "
-           f"{_raw_splits()['validation'].num_rows} validation tickets, recomputed by the grader: write the measured "
-           "number (tuned_scores[\"exact_match\"]).")
-    uploaded = require(ns, "uploaded")
-    expect(isinstance(uploaded, bool), f"uploaded should be True or False, got {type(uploaded).__name__}.")
-    if constants.HF_HUB_OFFLINE:
-        expect(not uploaded, "uploaded is True, but the Hub is offline: nothing can have been uploaded.")
-
-
-@part.check(HUB_DATA_CHECK, task=B4,
-            hint="for split, rows in load_splits((\"train\", \"validation\")).items(): "
-                 "rows.to_parquet(DATA_REPO_DIR / DATA_FILE_PATTERN.format(split=split)); then a DatasetCard saved "
-                 "as DATA_REPO_DIR / \"README.md\". The test split stays private.",
-            reads=("DATA_REPO_DIR", "dataset_card"))
-def _hub_data(ns):
-    from datasets import load_dataset
-    from huggingface_hub import DatasetCard
-
-    from helpers.env import progress_bars_off
-
-    folder = Path(require(ns, "DATA_REPO_DIR"))
-    dataset_card = require(ns, "dataset_card", DatasetCard)
-    expect(folder.is_dir(), f"{folder.name}/ does not exist: stage the data set there.")
-    expect((folder / "README.md").is_file(), f"{folder.name}/ has no README.md (the data set card).")
-    expect((folder / "README.md").read_text(encoding="utf-8").strip() == str(dataset_card).strip(),
-           f"{folder.name}/README.md is not this notebook's dataset_card: save it with "
-           "dataset_card.save(DATA_REPO_DIR / \"README.md\") (an older staged folder does not count).")
-    try:
-        with progress_bars_off():
-            staged = load_dataset(str(folder))
-    except Exception as err:
-        expect(False, f"load_dataset({folder.name!r}) fails: {type(err).__name__}: {str(err).splitlines()[0][:200]}")
-    expect("test" not in staged, "the test split is staged: it is the grader's hidden split, keep it private.")
-    raw = _raw_splits()
-    for split in ("train", "validation"):
-        expect(split in staged, f"the staged data set has the splits {sorted(staged)}: it needs '{split}'.")
-        expect(staged[split].num_rows == raw[split].num_rows,
-               f"the staged {split} split has {staged[split].num_rows} tickets, the data set {raw[split].num_rows}.")
-        expect(set(raw[split].column_names) <= set(staged[split].column_names),
-               f"the staged {split} split has the columns {staged[split].column_names}: share the raw tickets "
-               f"({raw[split].column_names}), not the tokenized ids.")

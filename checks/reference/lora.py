@@ -1,8 +1,9 @@
 """The grader's reference solution of 04 · LoRA challenge, also a training script (instructors only).
 
-Learners write this code themselves in the challenge notebook; the grader compares their
-answers with these functions (``tokenize_example``, ``evaluate_answers``) and the test suite
-uses the rest. It lives with the grader, not in ``helpers``, so no learner imports an answer.
+Learners write the ``LoraConfig``, ``TrainingArguments``, ``Trainer`` and the saving themselves in the challenge
+notebook (the data set, the collator and the evaluation are given there); the grader scores with these functions
+(``evaluate_answers``, ``default_lora_config`` for the catch-up) and the test suite uses the rest. It lives with the
+grader, not in ``helpers``, so no learner imports an answer.
 
 As a script, the whole challenge in one command (LoRA, QLoRA or full fine-tuning)::
 
@@ -28,10 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from helpers.challenge.data import tokenize_ticket
 from helpers.challenge.memory_probe import MODES, _prepare_for_mode
 from helpers.challenge.pace import DEFAULT_LAYERS
 from helpers.challenge.results import update_results
-from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score, to_messages
+from helpers.challenge.task import MAX_NEW_TOKENS, load_splits, score
 from helpers.challenge.training import (
     GENERATION_BATCH_SIZE,
     IGNORE_INDEX,
@@ -81,62 +83,9 @@ LOGGING_STEPS = 5
 # ----------------------------------------------------------------------------- data
 
 
-def _token_ids(encoded: Any) -> list[int]:
-    """``apply_chat_template(tokenize=True)`` output as a flat list of ids.
-
-    transformers 5 returns a ``BatchEncoding`` (``return_dict=True`` is the default) where 4.x
-    returned a list; both are accepted here.
-    """
-    if isinstance(encoded, Mapping):
-        encoded = encoded["input_ids"]
-    ids = list(encoded.tolist() if hasattr(encoded, "tolist") else encoded)
-    if ids and isinstance(ids[0], list):  # a batch of one conversation
-        if len(ids) != 1:
-            raise ValueError(f"expected one conversation, got {len(ids)}")
-        ids = ids[0]
-    return [int(i) for i in ids]
-
-
-def tokenize_example(row: Mapping[str, Any], tokenizer: PreTrainedTokenizerBase) -> dict[str, list[int]]:
-    """Token ids and loss labels of one ticket, for causal-LM fine-tuning.
-
-    The chat template is applied twice: to the prompt (system + user + the generation
-    prompt ``<|im_start|>assistant\\n``) and to the whole chat with the answer
-    (``to_messages(row["message"], row)``). The answer tokens are what follows the prompt,
-    up to and including the end-of-turn token (``tokenizer.eos_token``, ``<|im_end|>`` =
-    id 2 for SmolLM2); the template's newline after it is dropped.
-
-    Args:
-        row: a ticket with ``"message"`` and the four record fields (a dataset row).
-        tokenizer: the chat model's tokenizer (with a chat template and an EOS token).
-
-    Returns:
-        ``{"input_ids", "attention_mask", "labels"}``, three lists of the same length
-        (about 90 tokens): ``labels`` is :data:`IGNORE_INDEX` on every prompt token and
-        equals ``input_ids`` on the answer tokens, the final ``<|im_end|>`` included.
-
-    Raises:
-        ValueError: the record holds a value outside the task's allowed values, the
-            prompt's tokens are not a prefix of the full chat's, or the answer has no
-            end-of-turn token.
-    """
-    prompt = _token_ids(tokenizer.apply_chat_template(
-        to_messages(row["message"]), add_generation_prompt=True, tokenize=True, return_dict=False))
-    full = _token_ids(tokenizer.apply_chat_template(
-        to_messages(row["message"], row), tokenize=True, return_dict=False))
-    if full[: len(prompt)] != prompt:
-        raise ValueError("the prompt's tokens are not a prefix of the full chat's: cannot mask the prompt.")
-    answer = full[len(prompt):]
-    end = tokenizer.eos_token_id
-    if end is None or end not in answer:
-        raise ValueError(f"the answer has no end-of-turn token ({tokenizer.eos_token!r}) in {answer}.")
-    answer = answer[: answer.index(end) + 1]
-    input_ids = prompt + answer
-    return {
-        "input_ids": input_ids,
-        "attention_mask": [1] * len(input_ids),
-        "labels": [IGNORE_INDEX] * len(prompt) + answer,
-    }
+tokenize_example = tokenize_ticket
+"""Token ids and loss labels of one ticket (:func:`helpers.challenge.data.tokenize_ticket`): the notebook's data set is
+given, built by the same function."""
 
 
 def _first(dataset: Dataset, limit: int | None) -> Dataset:

@@ -35,14 +35,14 @@ def test_every_check_fails_on_the_untouched_learner_notebook(part):
 def test_a_challenge_cut_short_keeps_the_results_of_the_cells_that_finished(tmp_path):
     """A busy machine: the notebook's limit runs out in the middle (here: a cell that sleeps before Task 2).
 
-    The set-up and Task 1 take about 25 s natively and 35 s under the AVX2 stand-in: 75 s leaves room for a slower
-    machine without sleeping longer than needed.
+    The set-up, the given data and evaluation (the base model's score) and Task 1 take about 30 s natively and 45 s
+    under the AVX2 stand-in: 100 s leaves room for a slower machine without sleeping longer than needed.
     """
     import nbformat
 
     from grader.limits import Limits
 
-    limit_s = 75
+    limit_s = 100
     solution = nbformat.read(part_notebook("solutions", "challenge"), as_version=4)
     task2 = next(i for i, cell in enumerate(solution.cells)
                  if cell.cell_type == "markdown" and cell.source.startswith("## Task 2"))
@@ -55,6 +55,6 @@ def test_a_challenge_cut_short_keeps_the_results_of_the_cells_that_finished(tmp_
         by_task.setdefault(r.task.split(":")[0], []).append(r)
     assert by_task["Task 1"] and all(r.passed for r in by_task["Task 1"]), report.results
     assert f"was stopped at the notebook's limit of {limit_s} s" in report.problem and "did not run" in report.problem
-    later = [r for task in ("Task 2", "Task 3", "Task 4", "Task 5", "Task 6") for r in by_task[task]]
+    later = [r for task in ("Task 2", "Task 3") for r in by_task[task]]
     assert later and not any(r.passed for r in later)
     assert all("(`import time`) was stopped: see the problem above" in r.message for r in later if r.ran)

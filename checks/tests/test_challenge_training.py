@@ -169,7 +169,7 @@ def _answer_tickets(*args: str, stdin: str = "", timeout: float = 300) -> subpro
 
 def test_answer_tickets_without_adapter_says_run_the_challenge(tmp_path):
     done = _answer_tickets("--adapter", str(tmp_path / "missing"), "Where is my order?", timeout=120)
-    assert done.returncode == 2 and "run Task 5 of the challenge" in done.stderr
+    assert done.returncode == 2 and "run Task 3 of the challenge" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

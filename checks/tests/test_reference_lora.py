@@ -10,6 +10,7 @@ import pytest
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from helpers.challenge import results as cr
+from helpers.challenge.data import _token_ids, build_dataset, show_labels
 from helpers.challenge.task import format_record
 from helpers.device import mixed_precision
 from helpers.paths import REPO_ROOT
@@ -27,7 +28,7 @@ def test_apply_chat_template_returns_a_batch_encoding_unless_asked(tokenizer, ro
     assert not isinstance(tokenizer.apply_chat_template(chat, tokenize=True), list)
     assert isinstance(tokenizer.apply_chat_template(chat, tokenize=True, return_dict=False), list)
     encoded = tokenizer.apply_chat_template(chat, tokenize=True)
-    assert ref._token_ids(encoded) == tokenizer.apply_chat_template(chat, tokenize=True, return_dict=False)
+    assert _token_ids(encoded) == tokenizer.apply_chat_template(chat, tokenize=True, return_dict=False)
 
 
 def test_tokenize_example_masks_the_prompt_and_keeps_the_end_of_turn_label(tokenizer, rows):
@@ -61,6 +62,19 @@ def test_build_splits_keeps_only_the_model_columns(tokenizer):
 
 
 # --------------------------------------------------------------------- collation
+
+
+def test_the_given_dataset_has_the_asked_sizes_and_shows_its_masked_prompt(tokenizer):
+    """helpers.challenge.data: the notebook's given data set, built with the reference's tokenization."""
+    data = build_dataset(tokenizer, train_size=7, validation_size=3)
+    assert set(data) == {"train", "validation"} and (len(data["train"]), len(data["validation"])) == (7, 3)
+    assert data["train"].column_names == ["input_ids", "attention_mask", "labels"]
+    assert data["train"][0] == ref.tokenize_example(dict(ref.load_splits(("train",))["train"][0]), tokenizer)
+    masked, learned = show_labels(data["train"][0], tokenizer).splitlines()
+    assert "labelled -100" in masked and masked.endswith("<|im_start|>assistant\\n'")
+    assert learned.endswith(f"{END_OF_TURN}'") and '"intent"' in learned
+    with pytest.raises(ValueError, match="train_size"):
+        build_dataset(tokenizer, train_size=0)
 
 
 def test_collator_pads_and_keeps_eos_labels_where_the_lm_collator_drops_them(tokenizer, rows):

@@ -28,17 +28,17 @@ FAST_LAYERS: tuple[int, ...] = tuple(range(24, NUM_LAYERS))
 1.45 s under the AVX2 stand-in, batch 4 x 99 tokens, answer-only logits) and the adapter a little weaker: 57 % exact
 match on the hidden test split instead of 64 % (2026-12-02, 100 tickets, 3 epochs; 4 blocks reached 49 %)."""
 CORE_COMPUTE_BUDGET_S = 300.0
-"""Seconds the core's compute cells (Tasks 1-6) may take: 5 of the 30 minutes, the rest is the learner's."""
+"""Seconds the core's compute cells may take: 5 of the 30 minutes, the rest is the learner's."""
 BATCH_SIZE, SEQUENCE_LENGTH, ANSWER_TOKENS = 4, 78, 27
 """The measured batch: the challenge's training batch (4 tickets of about 78 tokens, 27 of them the answer)."""
 STEPS = 3
 """Training steps timed (after one warm-up step)."""
 
 CELL_STEPS: dict[str, float] = {
-    "Task 3: score the base model": 18.0,
-    "Task 4: trainer.train()": 104.0,
-    "Task 5: reload, answer and score the adapter": 31.0,
-    "Task 6: measure the memory of LoRA and full fine-tuning": 22.0,
+    "Score the base model": 18.0,
+    "Task 2: trainer.train()": 104.0,
+    "Score the reloaded adapter": 28.0,
+    "Measure the memory of LoRA and full fine-tuning": 22.0,
     "Bonus A: QLoRA training and scoring": 172.0,
     "Bonus B: full fine-tuning and scoring": 103.0,
     "Bonus C: the inference script": 18.0,
@@ -46,10 +46,12 @@ CELL_STEPS: dict[str, float] = {
 """Wall time of each compute cell, in units of :func:`measure_pace`'s step (:data:`DEFAULT_LAYERS`).
 
 Measured on 2026-12-02 under the AVX2 stand-in (2-core AMD EPYC): the step took 1.00 s, and each cell's seconds
-(``make bench``'s notebook timings, the cells of a task added up) became these multiples. Task 6 again on 2026-12-03,
-after the memory probe stopped running a second full fine-tuning step: 21 s at a 0.96 s step. With bf16 autocast the
-step shrinks more than generation does, so the estimates run short on a CPU with native bf16."""
-CORE_CELLS = tuple(name for name in CELL_STEPS if name.startswith("Task"))
+(``make bench``'s notebook timings, the cells of a task added up) became these multiples. The memory cell again on
+2026-12-03, after the memory probe stopped running a second full fine-tuning step: 21 s at a 0.96 s step. The
+adapter's score: the reload and scoring cells of the former Task 5 (31 steps) less the three answers to new messages
+it no longer generates. With bf16 autocast the step shrinks more than generation does, so the estimates run short on
+a CPU with native bf16."""
+CORE_CELLS = tuple(name for name in CELL_STEPS if not name.startswith("Bonus"))
 CORE_STEPS = sum(CELL_STEPS[name] for name in CORE_CELLS)
 """The core's compute cells together, in steps."""
 
@@ -88,7 +90,7 @@ class Pace:
         lines = [f"This machine: one training step's forward and backward pass takes {self.seconds_per_step:.2f} s "
                  f"(measured in {self.measured_s:.0f} s). Expected wall time of the cells that compute:"]
         lines += [f"  {name:<56} {_minutes(seconds):>8}" for name, seconds in self.estimates.items()]
-        lines.append(f"  {'core (Tasks 1-6) in all':<56} {_minutes(self.core_s):>8}")
+        lines.append(f"  {'the core (not the bonuses) in all':<56} {_minutes(self.core_s):>8}")
         first, last = self.adapted_layers[0], self.adapted_layers[-1]
         if self.fast:
             lines.append(f"The core would need {_minutes(self.core_s_default)} here, more than its "
@@ -182,7 +184,7 @@ def measure_pace(model_id: str = "HuggingFaceTB/SmolLM2-135M-Instruct", *, budge
     del model
     layers = DEFAULT_LAYERS if fast_step is None else FAST_LAYERS
     scale = 1.0 if fast_step is None else fast_step / step
-    estimates = {name: steps * step * (scale if name in ("Task 4: trainer.train()",) else 1.0)
+    estimates = {name: steps * step * (scale if name == "Task 2: trainer.train()" else 1.0)
                  for name, steps in CELL_STEPS.items()}
     return Pace(seconds_per_step=step, fast_seconds_per_step=fast_step, adapted_layers=layers,
                 measured_s=round(time.perf_counter() - started, 1), estimates=estimates)

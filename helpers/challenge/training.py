@@ -1,12 +1,11 @@
 """The LoRA challenge's tools around the lesson: batched greedy answers, parameter counts, checkpoint sizes.
 
-04 · LoRA challenge has the learner write the lesson's code (tokenization and label masking,
-``LoraConfig``, the collator, ``TrainingArguments`` and ``Trainer``, QLoRA's
-``BitsAndBytesConfig``, the model card and the uploads). This module holds only what is around
-it, each documented where the notebook calls it::
+04 · LoRA challenge has the learner write the lesson's code (``LoraConfig``, ``TrainingArguments`` and
+``Trainer``, saving and reloading the adapter, QLoRA's ``BitsAndBytesConfig``). This module holds what is
+around it, each documented where the notebook calls it::
 
     answers = generate_answers(model, tokenizer, messages)   # batched, left-padded, greedy
-    Trainer(..., data_collator=keep_answer_logits(collator))  # the vocabulary projection only where labels are
+    collator = keep_answer_logits(DataCollatorForSeq2Seq(...))  # the vocabulary projection only where labels are
     trainable, total = count_parameters(model)
     adapter_bytes(ADAPTER_DIR)                                # what sharing the adapter costs
 
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from helpers.challenge.data import IGNORE_INDEX
 from helpers.challenge.task import MAX_NEW_TOKENS, to_messages
 from helpers.device import mixed_precision
 
@@ -34,9 +34,6 @@ GENERATION_BATCH_SIZE = 64
 """Prompts per ``generate`` call. On a 2-core CPU the 60 validation tickets took 21 s in batches of
 16, 17 s in batches of 32, 14 s in one batch of 64 and 9 s with bf16 autocast on top."""
 
-
-IGNORE_INDEX = -100
-"""The label the loss skips (``torch.nn.CrossEntropyLoss(ignore_index=-100)``)."""
 
 
 # ------------------------------------------------------------------------- batches
@@ -76,8 +73,8 @@ def answer_logits_only(batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Ten
 class keep_answer_logits:
     """Wrap a collator so each batch passes through :func:`answer_logits_only`.
 
-    ``Trainer(..., data_collator=keep_answer_logits(collator))``: the collator still pads (and is what you wrote);
-    the model then computes logits only where the loss needs them. Evaluation loss is unchanged.
+    ``collator = keep_answer_logits(DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100))``: the wrapped
+    collator still pads; the model then computes logits only where the loss needs them. Evaluation loss is unchanged.
     """
 
     def __init__(self, collator: Callable[[list[dict]], Mapping[str, torch.Tensor]]):
@@ -104,7 +101,7 @@ def set_cpu_4bit_repacking(model: torch.nn.Module, enabled: bool) -> int:
     an evaluation then send no correct gradient through those layers, and QLoRA stops learning
     after the first epoch's validation (measured: validation loss 0.13, 0.13, 0.12 and 28 %
     exact match, against 0.06, 0.03, 0.02 with repacking off). The challenge notebook turns it
-    off before ``qlora_trainer.train()`` and back on for the final evaluation.
+    off before ``qlora_trainer.train()`` (Bonus A) and back on for the final evaluation.
 
     Args:
         model: a model (or ``PeftModel``) loaded in 4-bit; other models are left alone.

@@ -1,8 +1,9 @@
 """Mistake: leaves eval_strategy at "no", so the run shows no validation loss to compare with the training loss."""
 
 import copy
+import dataclasses
 
-CHECK = "TrainingArguments validate every epoch, log the training loss and report to no online service"
+CHECK = "args: a LoRA learning rate, a validation loss every epoch, the given TRAIN_SETTINGS, a folder under outputs/"
 MESSAGE = "eval_strategy is 'no'"
 
 trainer = copy.copy(trainer)

@@ -1,5 +1,6 @@
 """Mistake: results.json claims 90 % exact match, but the adapter saved next to it was never trained."""
 
+import json
 import tempfile
 from pathlib import Path
 
