@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--adapter", type=Path, required=True, help="folder of the saved LoRA adapter")
     args = parser.parse_args(argv)
     if not (args.adapter / "adapter_config.json").is_file():
-        print(f"error: no adapter in {args.adapter}: run Task 5 of the challenge (model.save_pretrained) first.",
+        print(f"error: no adapter in {args.adapter}: run Task 3 of the challenge (model.save_pretrained) first.",
               file=sys.stderr)
         return 2
     messages = [m for m in args.messages if m.strip()] or [line.strip() for line in sys.stdin if line.strip()]
