@@ -94,7 +94,7 @@ def test_setup_prints_one_summary_line(no_gpu, capsys):
     info = dev.setup(seed=3)
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1
-    assert "device=cpu" in out[0] and "dtype=float32" in out[0] and "seed=3" in out[0]
+    assert "device=cpu" in out[0] and "weights=float32" in out[0] and "training=" in out[0] and "seed=3" in out[0]
     assert info.device.type == "cpu" and info.seed == 3 and info.threads >= 1
 
 
