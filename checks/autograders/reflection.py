@@ -76,6 +76,21 @@ def _measured_exact_match(ns: dict[str, Any]) -> tuple[float | None, str]:
     return float(scores.exact_match), shown_path(path)
 
 
+def _saved_card(folder: Path, card: Any, name: str, what: str, folder_name: str) -> Path:
+    """``folder / "README.md"``, after checking that it holds exactly the notebook's ``card`` (named ``name``).
+
+    Raises:
+        CheckFailed: no README.md there, or one that is not this card (saved earlier, or another card).
+    """
+    readme = folder / "README.md"
+    expect(readme.is_file(), f"{shown_path(folder)} has no README.md ({what}): {name}.save({folder_name} / "
+                             "\"README.md\").")
+    expect(readme.read_text(encoding="utf-8").strip() == str(card).strip(),
+           f"{shown_path(readme)} is not this notebook's {name}: save it there after building it (a card saved "
+           "earlier does not count).")
+    return readme
+
+
 @part.check(MODEL_CHECK, task=TASK,
             hint="ModelCardData(...) is the card's YAML header (base_model, library_name, license, datasets); "
                  "ModelCard.from_template(card_data, direct_use=..., results=...) fills the sections; "
@@ -89,12 +104,7 @@ def _model_repo(ns):
 
     folder = Path(require(ns, "MODEL_REPO_DIR"))
     written = require(ns, "card", ModelCard)
-    readme = folder / "README.md"
-    expect(readme.is_file(), f"{shown_path(folder)} has no README.md (the model card): card.save(MODEL_REPO_DIR / "
-                             "\"README.md\").")
-    expect(readme.read_text(encoding="utf-8").strip() == str(written).strip(),
-           f"{shown_path(readme)} is not this notebook's card: save `card` there after building it (a card saved "
-           "earlier does not count).")
+    readme = _saved_card(folder, written, "card", "the model card", "MODEL_REPO_DIR")
     card = ModelCard.load(readme)
     data = card.data.to_dict()
     dataset_id = ns.get("HUB_DATASET_ID")
@@ -168,12 +178,7 @@ def _data_repo(ns):
 
     folder = Path(require(ns, "DATA_REPO_DIR"))
     dataset_card = require(ns, "dataset_card", DatasetCard)
-    readme = folder / "README.md"
-    expect(readme.is_file(), f"{shown_path(folder)} has no README.md (the data set card): "
-                             "dataset_card.save(DATA_REPO_DIR / \"README.md\").")
-    expect(readme.read_text(encoding="utf-8").strip() == str(dataset_card).strip(),
-           f"{shown_path(readme)} is not this notebook's dataset_card: save it there after building it (a card saved "
-           "earlier does not count).")
+    readme = _saved_card(folder, dataset_card, "dataset_card", "the data set card", "DATA_REPO_DIR")
     problems = []
     if not DatasetCard.load(readme).data.to_dict().get("license"):
         problems.append("the data set card has no license: DatasetCardData(license=LICENSE, ...)")
