@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r.notebook.name:<46}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
               f"{_fmt_minutes(phase.budget_s):>10}  {status}")
     if not (args.bonus or args.store):
-        print("\nThe challenge's bonus sections were not executed (their stored outputs are kept): make run BONUS=1.")
+        print("\nThe bonus sections were not executed (their outputs are cleared in build/): BONUS=1 runs them.")
     print(f"\nExecuted notebooks and HTML in {shown_path(args.out)}/")
     return 1 if any(r.error for _, r in results) else 0
 
