@@ -25,6 +25,10 @@ from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt
 from helpers.jsonfile import describe, read_json, write_json
 from helpers.paths import GRADE_REPORT
 
+OPTIONAL_PREFIX = "Bonus"
+"""A task whose name starts with this is optional (if time is left / at home): its results carry ``optional`` and are
+scored apart from the core (the grader's ``grader.registry.is_optional`` and the self-assessment use this one value)."""
+
 
 class ReportError(ValueError):
     """The grade report exists but cannot be used; the message names the file and says to run ``make grade``."""

@@ -7,7 +7,8 @@
 
 * ``"ticked"`` when every matching core check passed,
 * ``"not yet"`` when some failed or were caught up (up to :data:`MAX_LISTED` check names and what to revisit),
-* ``"not graded"`` when the report has no matching core check (run ``make grade``).
+* ``"not graded"`` when the report has no matching core check, or lacks a part the question asks about (run
+  ``make grade``).
 
 >>> assessment = self_assess()                  # reads build/grades/report.json
 >>> print(assessment.note)
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from helpers import grade_report
-from helpers.grade_report import ReportError
+from helpers.grade_report import OPTIONAL_PREFIX, ReportError
 from helpers.paths import GRADE_REPORT, shown_path
 
 DEFAULT_REPORT = GRADE_REPORT
@@ -199,9 +200,13 @@ def answer(question: Question, checks: Sequence[GradedCheck]) -> Answer:
     extra = {"at_home_passed": sum(c.passed for c in at_home), "at_home_total": len(at_home)}
     failing = tuple(c.name for c in relevant if not c.passed)
     passed = len(relevant) - len(failing)
-    if not relevant:
-        return Answer(question.text, "not graded", 0, 0, (), (
-            f"Not graded yet: work through {question.revisit}, save, then run `make grade`."), **extra)
+    graded_parts = {c.part for c in checks}
+    ungraded = sorted({part for part, keyword in question.checks
+                       if not keyword.startswith(OPTIONAL_PREFIX) and part not in graded_parts})
+    if not relevant or (ungraded and not failing):  # a tick needs every notebook the question asks about
+        waiting = f" ({', '.join(ungraded)} not graded)" if relevant else ""
+        return Answer(question.text, "not graded", passed, len(relevant), (), (
+            f"Not graded yet{waiting}: work through {question.revisit}, save, then run `make grade`."), **extra)
     if not failing:
         return Answer(question.text, "ticked", passed, len(relevant), (), "Nothing to revisit.", **extra)
     listed = "; ".join(f"'{name}'" for name in failing[:MAX_LISTED])

@@ -40,12 +40,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helpers.grade_report import OPTIONAL_PREFIX
 from helpers.paths import REPO_ROOT
 
 AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
 
-OPTIONAL_PREFIX = "Bonus"
-"""A task whose name starts with this is optional (if time is left / at home): scored apart from the core."""
 
 CAUGHT_UP: set[tuple[str, str]] = set()
 """``(part, task)`` pairs this process caught up with :func:`catch_up` (the notebook's kernel, or the grading child)."""
