@@ -7,7 +7,8 @@ builds a repository path of its own::
       solutions/, notebooks/            SOLUTIONS_DIR, NOTEBOOKS_DIR (masters; learner copies by ``make student``)
       data/tickets/<split>.jsonl        TICKETS_DIR     (written by ``python data/make_tickets.py``)
       outputs/exercise/quantization.json  QUANTIZATION_PATH (03 · Exercise, Task 5)
-      outputs/challenge/                CHALLENGE_DIR   (04 · LoRA challenge: adapters, results.json, hub/)
+      outputs/challenge/                CHALLENGE_DIR   (04 · LoRA challenge: adapters, results.json)
+      outputs/hub/{model,dataset}/      HUB_STAGING_DIR (05 · Reflection: the repositories staged for the Hub)
       build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
       build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
       build/cache/memory-probe/         MEMORY_RECORDS_DIR (each memory measurement, as the probe wrote it)
@@ -44,6 +45,8 @@ CHALLENGE_DIR: Path = OUTPUTS_DIR / "challenge"
 """Everything 04 · LoRA challenge writes goes below this folder."""
 ADAPTER_DIR: Path = CHALLENGE_DIR / "adapter"
 """The LoRA adapter (``adapter_config.json`` + ``adapter_model.safetensors``)."""
+HUB_STAGING_DIR: Path = OUTPUTS_DIR / "hub"
+"""What 05 · Reflection stages for the Hub: ``model/`` (adapter + card) and ``dataset/`` (tickets + card)."""
 QLORA_ADAPTER_DIR: Path = CHALLENGE_DIR / "adapter-qlora"
 """The QLoRA adapter (Bonus A), so it does not overwrite the LoRA one."""
 FULL_MODEL_DIR: Path = CHALLENGE_DIR / "full-model"

@@ -5,5 +5,5 @@
 * :mod:`helpers.challenge.training`: batched greedy answers, parameter counts, checkpoint sizes.
 * :mod:`helpers.challenge.memory_probe`: peak training memory, one fresh process per mode.
 * :mod:`helpers.challenge.results`: the schema of ``results.json`` (write, read, validate, table).
-* :mod:`helpers.challenge.hub`: whether an upload to the Hub can work from here.
+* :mod:`helpers.challenge.hub`: 05 · Reflection's Hub task: staging the adapter and tickets, whether an upload can work.
 """

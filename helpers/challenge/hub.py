@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from helpers.paths import ADAPTER_DIR, OUTPUTS_DIR, shown_path
+from helpers.paths import ADAPTER_DIR, HUB_STAGING_DIR, shown_path
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -32,10 +32,8 @@ LICENSE = "apache-2.0"
 DATA_FILE_PATTERN = "data/{split}-00000-of-00001.parquet"
 """Where ``DatasetDict.push_to_hub`` puts each split in a data set repository (one shard per split);
 a folder laid out like this loads with ``load_dataset(folder)``."""
-HUB_DIR: Path = OUTPUTS_DIR / "hub"
-"""The staged repositories: ``outputs/hub/model`` and ``outputs/hub/dataset``."""
-MODEL_REPO_DIR: Path = HUB_DIR / "model"
-DATA_REPO_DIR: Path = HUB_DIR / "dataset"
+MODEL_REPO_DIR: Path = HUB_STAGING_DIR / "model"
+DATA_REPO_DIR: Path = HUB_STAGING_DIR / "dataset"
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 """What ``PeftModel.save_pretrained`` writes and ``PeftModel.from_pretrained`` reads."""
 SHARED_SPLITS = ("train", "validation")
