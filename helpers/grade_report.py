@@ -2,7 +2,7 @@
 
 ``make grade`` keeps the latest result of every autograder part::
 
-    {"score": int, "total": int, "bonus_score": int, "bonus_total": int,
+    {"score": int, "total": int, "bonus_score": int, "bonus_total": int, "about": str,
      "notebooks": [{"notebook": str, "part": str, "score": int, "total": int, "bonus_score": int,
                     "bonus_total": int, "seconds": float, "problem": str, "graded_at": str,
                     "cell_errors": [{"cell": int, "error": str}],
@@ -28,6 +28,14 @@ from helpers.paths import GRADE_REPORT
 OPTIONAL_PREFIX = "Bonus"
 """A task whose name starts with this is optional (if time is left / at home): its results carry ``optional`` and are
 scored apart from the core (the grader's ``grader.registry.is_optional`` and the self-assessment use this one value)."""
+
+
+ABOUT = ("A self-assessment. Checks that read your saved files (the adapter's score on the hidden test split, the "
+         "inference script, the staged Hub repositories) run in a clean process that never ran your notebook's code. "
+         "Every other check inspects your notebook's live objects in its own process and is tamper-evident only: a "
+         "cell that replaces the grading code or a function the checks call is caught, a determined learner can "
+         "still fool it. Grading runs on a copy of outputs/: your files are never changed.")
+"""What a grade proves, in the words ``make grade``, the report file, the README and the instructor guide use."""
 
 
 class ReportError(ValueError):
@@ -79,6 +87,8 @@ class GradeBook(BaseModel):
     total: StrictInt = 0
     bonus_score: StrictInt = 0
     bonus_total: StrictInt = 0
+    about: str = ABOUT
+    """What a grade proves (:data:`ABOUT`)."""
     notebooks: list[GradedNotebook]
 
     @classmethod

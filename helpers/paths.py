@@ -6,12 +6,14 @@ builds a repository path of its own::
     REPO_ROOT/
       solutions/, notebooks/            SOLUTIONS_DIR, NOTEBOOKS_DIR (masters; learner copies by ``make student``)
       data/tickets/<split>.jsonl        TICKETS_DIR     (written by ``python data/make_tickets.py``)
+      outputs/                          OUTPUTS_DIR     (what the notebooks write; ``WORKSHOP_OUTPUTS_DIR`` moves it)
       outputs/exercise/quantization.json  QUANTIZATION_PATH (03 · Exercise, Task 5)
       outputs/challenge/                CHALLENGE_DIR   (04 · LoRA challenge: adapters, results.json)
+      outputs/challenge/.memory-probe/  MEMORY_RECORDS_DIR (each memory measurement, as the probe wrote it)
       outputs/hub/{model,dataset}/      HUB_STAGING_DIR (05 · Reflection: the repositories staged for the Hub)
       build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
+      build/grading/                    GRADING_DIR     (``make grade``'s scratch copies of outputs/, removed after)
       build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
-      build/cache/memory-probe/         MEMORY_RECORDS_DIR (each memory measurement, as the probe wrote it)
       build/backups/                    BACKUPS_DIR     (learner notebooks ``make student`` replaced)
 
 Outside the repository, one folder per user (``WORKSHOP_CACHE_DIR`` moves it)::
@@ -37,8 +39,13 @@ NOTEBOOKS_DIR: Path = REPO_ROOT / "notebooks"
 TICKETS_DIR: Path = REPO_ROOT / "data" / "tickets"
 """The challenge's synthetic support tickets, one JSON Lines file per split."""
 
-OUTPUTS_DIR: Path = REPO_ROOT / "outputs"
-"""What the learner's notebooks write (git-ignored)."""
+OUTPUTS_ENV_VAR = "WORKSHOP_OUTPUTS_DIR"
+"""Environment variable that moves :data:`OUTPUTS_DIR` and every path below it (read once, when :mod:`helpers` is
+imported). ``make grade`` sets it in the graded notebook's processes to a scratch copy, so grading never changes what a
+learner made."""
+OUTPUTS_DIR: Path = (Path(os.environ[OUTPUTS_ENV_VAR]).expanduser().resolve() if os.environ.get(OUTPUTS_ENV_VAR)
+                     else REPO_ROOT / "outputs")
+"""What the learner's notebooks write (git-ignored): ``$WORKSHOP_OUTPUTS_DIR``, else ``outputs/``."""
 QUANTIZATION_PATH: Path = OUTPUTS_DIR / "exercise" / "quantization.json"
 """03 · Exercise, Task 5: the four precisions' footprint, speed and loss."""
 CHALLENGE_DIR: Path = OUTPUTS_DIR / "challenge"
@@ -53,6 +60,11 @@ FULL_MODEL_DIR: Path = CHALLENGE_DIR / "full-model"
 """The fully fine-tuned model (Bonus B), saved to measure its checkpoint size."""
 RESULTS_PATH: Path = CHALLENGE_DIR / "results.json"
 """The challenge's measurements (schema: :class:`helpers.challenge.results.ResultsFile`)."""
+MEMORY_RECORDS_DIR: Path = CHALLENGE_DIR / ".memory-probe"
+"""One JSON file per measurement of the challenge's memory probe (``<pid>-<mode>.json``), written by the measuring
+process itself. The grader compares the notebook's ``memory`` with them instead of trusting typed numbers; its scratch
+copy of :data:`OUTPUTS_DIR` leaves this folder out, so only the graded run's own measurements count. A notebook could
+still write such a file: this is evidence against typed numbers, not proof."""
 
 BUILD_DIR: Path = REPO_ROOT / "build"
 """Generated files of the tooling (``make run``, ``make grade``, caches; git-ignored)."""
@@ -60,9 +72,8 @@ GRADE_REPORT: Path = BUILD_DIR / "grades" / "report.json"
 """``make grade``'s report (schema: :class:`helpers.grade_report.GradeBook`)."""
 CACHE_DIR: Path = BUILD_DIR / "cache"
 """Values the grader computes once per machine and reuses (e.g. the base model's test score)."""
-MEMORY_RECORDS_DIR: Path = CACHE_DIR / "memory-probe"
-"""One JSON file per measurement of the challenge's memory probe (``<pid>-<mode>.json``), written by the measuring
-process itself: the grader compares the notebook's ``memory`` with them instead of trusting typed numbers."""
+GRADING_DIR: Path = BUILD_DIR / "grading"
+"""Where ``make grade`` copies :data:`OUTPUTS_DIR` for each graded run (the notebook writes there); removed after."""
 BACKUPS_DIR: Path = BUILD_DIR / "backups"
 """Where ``make student`` keeps a learner notebook it replaced, and ``make grade`` a copy of each graded notebook."""
 

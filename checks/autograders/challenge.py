@@ -396,7 +396,7 @@ def _training_args(ns, name: str = "trainer"):
                       "in 75 steps. **TRAIN_SETTINGS passes the given dict's entries as keyword arguments.")
 def _args(ns):
     from helpers.device import mixed_precision
-    from helpers.paths import REPO_ROOT
+    from helpers.paths import OUTPUTS_DIR
 
     args = _training_args(ns)
     problems = []
@@ -406,7 +406,7 @@ def _args(ns):
     if _strategy(args.eval_strategy) != "epoch":
         problems.append(f"eval_strategy is {_strategy(args.eval_strategy)!r}: set eval_strategy=\"epoch\" for a "
                         "validation loss after every epoch")
-    if not Path(args.output_dir).resolve().is_relative_to(REPO_ROOT / "outputs"):
+    if not Path(args.output_dir).resolve().is_relative_to(OUTPUTS_DIR.resolve()):
         problems.append(f"output_dir is {args.output_dir!r}: put the Trainer's folder under outputs/ "
                         "(OUTPUT_DIR / \"run\"), which git ignores, not next to the notebooks")
     expected = mixed_precision(args.device)
@@ -658,35 +658,197 @@ def _full(ns):
            f"checkpoint_bytes {sizes}: a full checkpoint holds all 135 M weights, an adapter a few MB.")
 
 
-@part.check(SCRIPT_CHECK, task=B3, grading_only="it starts your script in a new Python process, which loads the "
-                                                 "model (10-15 s on a laptop CPU); the cell above shows its answer",
+SCRIPT_MESSAGES = (*NEW_MESSAGES,
+                   "The headphones in order KV-16180 never arrived. Cancel it please, I don't want them anymore.",
+                   "URGENT!! where is my laptop, order HD-44918? it was due yesterday")
+"""The messages the grader's runs of the inference script answer: :data:`NEW_MESSAGES` and two more, each naming a
+product (see there), none shown to the learner."""
+MAX_DIFFERENT_ANSWERS = 1
+"""How many of :data:`SCRIPT_MESSAGES` the script may answer otherwise than the grader's own greedy generation with the
+same adapter, in each of its two runs. Greedy answers are reproducible: on the 2-core AVX-512 BF16 Xeon of the test
+machine the solution's adapter gave the same five answers in fp32 in one batch and one message at a time, on 1 and 2
+threads, merged or not, and under bf16 autocast. The script may run elsewhere than the grader's fp32 CPU, though
+(``model.to("cuda")``, fp16): another device's rounding can break a near tie of two tokens the other way and change
+one answer (greedy answers differ between CPUs, see :data:`MAX_OFF_VOCABULARY`). One difference lets no script
+through that ignores ``--adapter``: the control adapter answers in prose where the learner's answers with a record,
+so such a script differs on every message of the control run."""
+SCRIPT_TIMEOUT_S = 180
+"""Seconds for one run of the script: the solution's takes 8 s on a 2-core CPU (start, model, five answers)."""
+
+
+def _run_script(script: Path, adapter: Path, when: str = "") -> list[str]:
+    """The script's non-empty output lines for :data:`SCRIPT_MESSAGES`, run with ``--adapter adapter``.
+
+    A new Python process (standard input closed, the Hub offline), at most :data:`SCRIPT_TIMEOUT_S` seconds;
+    ``when`` ("with a different adapter (the grader's), ") starts the failure messages of a second run.
+
+    Raises:
+        CheckFailed: the script still raises NotImplementedError, exits with an error, runs too long or prints nothing.
+    """
+    try:
+        done = subprocess.run([sys.executable, str(script), "--adapter", str(adapter), *SCRIPT_MESSAGES],
+                              capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    except subprocess.TimeoutExpired:
+        expect(False, f"{when}the script did not answer {len(SCRIPT_MESSAGES)} messages within {SCRIPT_TIMEOUT_S} s: "
+                      "load the model once and answer them in one batch.")
+    if done.returncode != 0 and "NotImplementedError" in done.stderr:
+        expect(False, f"{script.name} still raises NotImplementedError: write load_model and answer.")
+    expect(done.returncode == 0, f"{when}the script exited with {done.returncode}: {done.stderr.strip()[-300:]}")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    expect(lines, f"{when}the script printed nothing.")
+    return lines
+
+
+def _grader_answers(adapter: Path) -> list[str]:
+    """The grader's own greedy answers to :data:`SCRIPT_MESSAGES` with the adapter in ``adapter`` (about 3 s).
+
+    Made as the script is asked to make them: a fresh fp32 base model on the CPU with the adapter loaded by
+    ``PeftModel.from_pretrained`` (not merged), one left-padded batch of chat-template prompts, greedy, at most
+    :data:`MAX_NEW_TOKENS` new tokens decoded without special tokens, no autocast
+    (``generate_answers`` would use bf16 autocast on a CPU with native bf16 matmuls; the script runs in fp32).
+
+    Raises:
+        CheckFailed: PEFT cannot load the adapter (pointing to the adapter check).
+    """
+    from peft import PeftModel
+
+    from helpers.challenge.task import to_messages
+
+    try:
+        model = PeftModel.from_pretrained(_fresh_base(), str(adapter)).eval()
+    except (OSError, ValueError, RuntimeError, KeyError) as err:
+        expect(False, f"the grader cannot load the adapter in {adapter.name}/ ({str(err).splitlines()[0][:200]}) "
+                      f"{prerequisite(ADAPTER_CHECK)}.")
+    tokenizer = _tokenizer()
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        batch = tokenizer.apply_chat_template([to_messages(m) for m in SCRIPT_MESSAGES], add_generation_prompt=True,
+                                              padding=True, return_tensors="pt", return_dict=True)
+    finally:
+        tokenizer.padding_side = side
+    with torch.inference_mode():
+        out = model.generate(**batch, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
+                             pad_token_id=tokenizer.pad_token_id)
+    new_tokens = out[:, batch["input_ids"].shape[1]:]
+    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+def _save_control_adapter(adapter: Path, folder: Path) -> None:
+    """Save into ``folder`` the adapter of ``adapter`` with every ``lora_B`` weight set to zero.
+
+    LoRA adds ``B @ A x`` to each adapted layer: with ``B = 0`` the control adapter answers exactly as the base model
+    does (prose, where the trained adapter answers with a record). Its config is the learner's, so any script that
+    loads the learner's adapter loads this one.
+
+    Raises:
+        CheckFailed: the adapter holds no ``lora_B`` weight (pointing to the adapter check).
+    """
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    expect(any("lora_B" in name for name in weights),
+           f"the adapter in {adapter.name}/ holds no lora_B weight {prerequisite(ADAPTER_CHECK)}.")
+    save_file({name: torch.zeros_like(w) if "lora_B" in name else w for name, w in weights.items()},
+              str(folder / "adapter_model.safetensors"), metadata={"format": "pt"})
+    shutil.copyfile(adapter / "adapter_config.json", folder / "adapter_config.json")
+
+
+def _answer_key(text: str) -> tuple[Any, ...] | None:
+    """What a printed line and the grader's answer must share: the record's :data:`~helpers.challenge.task.FIELDS`
+    values, or ``None`` for text that holds no JSON object. The given script's error object for such an answer
+    (``{"error": ..., "answer": <the model's text>}``) is read through to the model's text."""
+    from helpers.challenge.task import FIELDS, parse_prediction
+
+    record = parse_prediction(text)
+    if record is not None and isinstance(record.get("answer"), str) and "error" in record \
+            and not any(f in record for f in FIELDS):
+        record = parse_prediction(record["answer"])
+    return None if record is None else tuple(record.get(f) for f in FIELDS)
+
+
+def _is_valid_record(text: str) -> bool:
+    """Whether ``text`` holds a JSON record whose intent, product and urgent are allowed values."""
+    from helpers.challenge.task import is_allowed, parse_prediction
+
+    record = parse_prediction(text)
+    return record is not None and all(is_allowed(f, record.get(f)) for f in ("intent", "product", "urgent"))
+
+
+def _differences(printed: list[str], expected: list[str]) -> list[tuple[str, str, str]]:
+    """``(message, printed line, grader's answer)`` for each message whose printed record is not the grader's; a
+    message the script printed no line for counts as different (the lines are matched from the last one up)."""
+    printed = [""] * (len(SCRIPT_MESSAGES) - len(printed)) + printed[-len(SCRIPT_MESSAGES):]
+    return [(m, line, answer) for m, line, answer in zip(SCRIPT_MESSAGES, printed, expected, strict=True)
+            if not line or _answer_key(line) != _answer_key(answer)]
+
+
+@part.check(SCRIPT_CHECK, task=B3,
+            grading_only="it starts your script twice in a new Python process (with your adapter and with a control "
+                         "adapter), each loading the model (8-15 s on a laptop CPU), and generates the same answers "
+                         "itself; the cell above shows your script's answers",
             hint="In answer_tickets.py: load_model returns PeftModel.from_pretrained(base, adapter_dir) and the "
                  "tokenizer (left padding); answer runs one greedy generate over the chat-template prompts and "
-                 "decodes the new tokens only.",
+                 "decodes the new tokens only. The grader compares the lines with the greedy answers of the adapter "
+                 "it passes with --adapter: yours, then one of its own.",
             reads=("INFERENCE_SCRIPT", "ADAPTER_DIR"))
 def _script(ns):
-    from helpers.challenge.task import is_allowed, parse_prediction
+    """Run the script on new messages with the learner's adapter, then with a control adapter; compare both runs
+    with the grader's own greedy answers of the same adapters (about 25 s on a 2-core CPU)."""
+    import shutil
+    import tempfile
 
     script = require(ns, "INFERENCE_SCRIPT")
     expect(isinstance(script, str | os.PathLike) and Path(script).is_file(),
            f"INFERENCE_SCRIPT={script!r} is not a file.")
+    script = Path(script)
     adapter = _adapter_dir(ns)
-    expect((adapter / "adapter_config.json").is_file(),
+    expect((adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file(),
            f"there is no adapter to answer with {prerequisite(ADAPTER_CHECK)}.")
-    message = NEW_MESSAGES[0]
-    done = subprocess.run([sys.executable, str(script), "--adapter", str(adapter), message],
-                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    if done.returncode != 0 and "NotImplementedError" in done.stderr:
-        expect(False, f"{Path(script).name} still raises NotImplementedError: write load_model and answer.")
-    expect(done.returncode == 0, f"the script exited with {done.returncode}: {done.stderr.strip()[-300:]}")
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    expect(lines, "the script printed nothing.")
-    record = parse_prediction(lines[-1])
-    valid = record is not None and all(is_allowed(f, record.get(f)) for f in ("intent", "product", "urgent"))
-    if not valid and (adapter / "adapter_model.safetensors").is_file():
+    n = len(SCRIPT_MESSAGES)
+    lines = _run_script(script, adapter)
+    printed = lines[-n:]
+    expected = dict(zip(SCRIPT_MESSAGES, _grader_answers(adapter), strict=True))
+    invalid = [(m, line) for m, line in zip(SCRIPT_MESSAGES[n - len(printed):], printed, strict=True)
+               if not _is_valid_record(line)]
+    if any(not _is_valid_record(expected[m]) for m, _ in invalid):  # the adapter itself answers outside the format
         scores = _adapter_scores(_signature(adapter))
         expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN,
-               f"the script printed {lines[-1]!r}; the adapter it loads has not learned the task "
+               f"the script printed {invalid[0][1]!r}; the adapter it loads has not learned the task "
                f"{prerequisite(GAIN_CHECK)}.")
-    expect(valid, f"the script printed {lines[-1]!r}, not a JSON record with allowed values.")
+    wrong = [(m, line) for m, line in invalid if _answer_key(line) != _answer_key(expected[m])]
+    if wrong:
+        message, line = wrong[0]
+        expect(False, f"the script printed {line!r} for {message!r}, not a JSON record with allowed values (the "
+                      f"adapter in {adapter.name}/ answers {expected[message]!r}).")
+    expect(len(lines) >= n, f"the script printed {len(lines)} line(s) for {n} messages: print one JSON line per "
+                            "message, in their order (the given main does).")
+    different = _differences(printed, list(expected.values()))
+    if len(different) > MAX_DIFFERENT_ANSWERS:
+        message, line, answer = different[0]
+        expect(False, f"the script answered {message!r} with {line!r}, but the adapter in {adapter.name}/ answers "
+                      f"{answer!r} ({len(different)} of {n} new messages differ from the grader's own answers, at "
+                      f"most {MAX_DIFFERENT_ANSWERS} may): answer with the model loaded from --adapter, greedily "
+                      f"(do_sample=False, max_new_tokens={MAX_NEW_TOKENS}) from the chat-template prompt.")
+
+    control = Path(tempfile.mkdtemp(prefix="script-adapter-"))
+    try:
+        _save_control_adapter(adapter, control)
+        control_lines = _run_script(script, control, when="with a different adapter (the grader's), ")
+        control_expected = _grader_answers(control)
+    finally:
+        shutil.rmtree(control, ignore_errors=True)
+    control_different = _differences(control_lines, control_expected)
+    if len(control_different) > MAX_DIFFERENT_ANSWERS:
+        same = [_answer_key(line) for line in control_lines[-n:]] == [_answer_key(line) for line in printed]
+        expect(not same, "the script gave the same answers with a different adapter (a copy of yours with every "
+                         "lora_B weight set to zero, which answers like the base model): answer with the model "
+                         "loaded from --adapter (PeftModel.from_pretrained(base, adapter_dir)), not from a fixed "
+                         "path or hand-written rules.")
+        message, line, answer = control_different[0]
+        expect(False, f"with a different adapter (a copy of yours with every lora_B weight set to zero) the script "
+                      f"answered {message!r} with {line!r}, but that adapter answers {answer!r} "
+                      f"({len(control_different)} of {n} messages differ): answer with the model loaded from "
+                      "--adapter (PeftModel.from_pretrained(base, adapter_dir)).")

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
 from pathlib import Path
 
+from grader.limits import measure_machine
 from grader.registry import available_parts, load_part
 from grader.report import format_results
 from grader.runner import grade_notebook
-from helpers.grade_report import GradeBook, GradedNotebook, ReportError, read_report, write_report
+from helpers.grade_report import ABOUT, GradeBook, GradedNotebook, ReportError, read_report, write_report
 from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
 
 
@@ -41,13 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to grade (default: notebooks/)")
     parser.add_argument("--json", type=Path, default=GRADE_REPORT, help="where to write the JSON report")
     parser.add_argument("--slower", type=float, default=1.0, metavar="FACTOR",
-                        help="multiply every time limit (a slow or busy machine; see grader.limits)")
+                        help="multiply every time limit again (the grader already measures the machine; see "
+                             "grader.limits)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or _default_notebooks()
+    print(textwrap.fill(ABOUT, 110, break_on_hyphens=False), end="\n\n")
+    scale, note = measure_machine()
+    if note:
+        print(note, end="\n\n")
     reports = []
     for nb in notebooks:
         try:
-            report = grade_notebook(nb, scale=args.slower)
+            report = grade_notebook(nb, scale=scale * args.slower)
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2

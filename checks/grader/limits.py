@@ -13,11 +13,18 @@ the learner waiting for the challenge's training time. Each part gets
 The solution's times below were measured by running each solution's code cells under the AVX2
 stand-in (``ATEN_CPU_CAPABILITY=avx2``, 2-core AMD EPYC, December 2026), the slowest CPU the
 workshop supports; the limits are a multiple of them, with a floor for start-up jitter.
+
+A slower or busy machine (another heavy process on the same cores) gets proportionally more time:
+``make grade`` runs a one-second speed test first (:func:`measure_machine`) and multiplies every
+limit by how much slower than the reference machine it ran, never by less than 1.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 
 CELL_FACTOR, NOTEBOOK_FACTOR = 2.5, 2.0
@@ -61,6 +68,11 @@ class Limits:
     checks_s: float
     check_s: float = 0.0
     """One check; ``0`` means the cell limit."""
+    solution_cell_s: float = 0.0
+    """How long the solution's slowest cell takes on this machine (its measured time times the scale); ``0``:
+    unknown. Timeout messages quote it."""
+    solution_notebook_s: float = 0.0
+    """How long all the solution's cells take on this machine; ``0``: unknown."""
 
     @property
     def total_s(self) -> float:
@@ -84,4 +96,68 @@ def limits_for(part: str, scale: float = 1.0) -> Limits:
         notebook_s=scale * max(MIN_NOTEBOOK_S, NOTEBOOK_FACTOR * times.notebook_s),
         checks_s=scale * max(MIN_NOTEBOOK_S, NOTEBOOK_FACTOR * times.checks_s),
         check_s=scale * max(MIN_CHECK_S, CELL_FACTOR * times.slowest_check_s),
+        solution_cell_s=scale * times.slowest_cell_s,
+        solution_notebook_s=scale * times.notebook_s,
     )
+
+
+# --------------------------------------------------------------------------- how fast this machine is now
+
+SPEED_TEST = """
+import statistics, sys, time
+import torch
+torch.manual_seed(0)
+a, b = torch.randn(256, 1024), torch.randn(1024, 1024)
+def once():
+    started = time.perf_counter()
+    for _ in range(20):
+        a @ b                      # the matrix products of a forward pass
+    total = 0
+    for i in range(200_000):       # the Python of a training or generation loop
+        total += i
+    return time.perf_counter() - started
+once()
+print(statistics.median(once() for _ in range(7)))
+"""
+"""The speed test: 7 rounds of 20 fp32 matrix products (256 x 1024 x 1024, torch's default threads) and a
+200,000-step Python loop, in a fresh process like the graded notebook's; prints the median round in seconds."""
+REFERENCE_SPEED_TEST_S = 0.055
+"""The speed test's median round on the machine :data:`SOLUTION_TIMES` were measured on (2-core AMD EPYC under the
+AVX2 stand-in, quiet, 2026-12-06: 0.053-0.055 s; natively with AVX-512 0.040 s; with two other processes keeping
+both cores busy 0.093 s)."""
+MAX_SCALE = 10.0
+"""Limits grow at most this much: a machine 10 x slower than the reference is too slow for the workshop."""
+
+
+def _speed_test_seconds() -> float:
+    """Run :data:`SPEED_TEST` in a fresh Python process; its median round in seconds (about 3 s with start-up).
+
+    Raises:
+        RuntimeError: the test did not print a number within 60 s.
+    """
+    try:
+        done = subprocess.run([sys.executable, "-c", SPEED_TEST], capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        return float(done.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError) as err:
+        raise RuntimeError(f"the grader's speed test failed: {err}") from err
+
+
+def measure_machine() -> tuple[float, str]:
+    """How much to stretch the limits on this machine now: ``(scale, note)``.
+
+    ``scale`` is the speed test's time over :data:`REFERENCE_SPEED_TEST_S`, at least 1 (a fast machine keeps the
+    limits) and at most :data:`MAX_SCALE`; ``note`` says so in one line, or is ``""`` when the limits are unchanged.
+    If the test cannot run, the limits stay as they are and the note says why.
+    """
+    try:
+        seconds = _speed_test_seconds()
+    except RuntimeError as err:
+        return 1.0, f"Time limits unchanged: {err}."
+    ratio = seconds / REFERENCE_SPEED_TEST_S
+    if ratio <= 1.0:
+        return 1.0, ""
+    scale = min(ratio, MAX_SCALE)
+    return scale, (f"Time limits x{scale:.1f}: this machine ran the grader's speed test in {seconds:.3f} s, "
+                   f"{ratio:.1f} times the {REFERENCE_SPEED_TEST_S} s of the machine they were measured on "
+                   "(busy, or a slower CPU).")

@@ -6,17 +6,28 @@ time limits (:mod:`grader.limits`), so an exception, an endless loop, ``input()`
 see real Python objects because they run in that child; artifact checks run in a second child
 that never executed notebook code. The children report pass or fail per check name; points,
 tasks and hints come from this process's copy of the part.
+
+Grading never changes what the learner made: both children see a scratch copy of ``outputs/``
+(:data:`helpers.paths.OUTPUTS_ENV_VAR` points there), removed afterwards. Every process the
+notebook started is stopped when its child ends (:func:`helpers.processes.run`). The child's
+report must carry a token the child read from a file it deleted before the first cell, so a cell
+that writes a report of its own and ends the process is not believed (tamper evidence, not a
+sandbox: see :data:`helpers.grade_report.ABOUT`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +45,7 @@ from grader.registry import (
     prerequisite,
 )
 from grader.worker import Outcome, WorkerReport
-from helpers import processes
+from helpers import paths, processes
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR
 
 GRADING_ENV = "WORKSHOP_GRADING"
@@ -134,9 +145,15 @@ def _stopped_note(report: WorkerReport, limits: Limits) -> str:
     """The report's problem line when cells were stopped or skipped, else ``""``."""
     parts = []
     for stop in report.stopped:
-        limit = f"the cell limit of {limits.cell_s:.0f} s" if stop.limit == "cell" else \
-            f"the notebook's limit of {limits.notebook_s:.0f} s"
-        parts.append(f"code cell {stop.cell} (`{stop.first_line}`) was stopped at {limit}")
+        if stop.limit == "cell":
+            limit = f"the cell limit of {limits.cell_s:.0f} s"
+            usual = (f" (the solution's slowest cell takes about {limits.solution_cell_s:.0f} s here)"
+                     if limits.solution_cell_s else "")
+        else:
+            limit = f"the notebook's limit of {limits.notebook_s:.0f} s"
+            usual = (f" (the solution's cells take about {limits.solution_notebook_s:.0f} s here)"
+                     if limits.solution_notebook_s else "")
+        parts.append(f"code cell {stop.cell} (`{stop.first_line}`) was stopped at {limit}{usual}")
     if report.skipped_cells:
         cells = report.skipped_cells
         parts.append(f"code cells {cells[0]}-{cells[-1]} did not run (no time left)" if len(cells) > 1
@@ -222,20 +239,24 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
         return _unusable(path, definition, str(err), started)
     if path.is_relative_to(REPO_ROOT) and not path.is_relative_to(SOLUTIONS_DIR):  # a learner's work: keep a copy
         backup_notebook(path)
-    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp, _scratch_outputs(definition.name) as outputs:
         out, progress = Path(tmp) / "report.json", Path(tmp) / "progress.json"
+        env = {paths.OUTPUTS_ENV_VAR: str(outputs)}
+        token = secrets.token_hex(16)
         try:
             proc = _run_worker(path, definition.name, out, limits, Path(tmp), "--progress", str(progress),
-                               timeout=limits.total_s)
+                               timeout=limits.total_s, env=env, token=token)
         except subprocess.TimeoutExpired:
             where = _blame(progress, sources) or "the checks"
             where = where[:1].upper() + where[1:]
+            usual = (f"; the solution's cells take about {limits.solution_notebook_s:.0f} s here"
+                     if limits.solution_notebook_s else "")
             return _unusable(path, definition, f"{where} was still running when grading reached its limit of "
                                                f"{limits.total_s:.0f} s and was stopped (it ignored the cell limit: "
-                                               "look for a loop that catches every exception)", started)
-        if not out.exists():
+                                               f"look for a loop that catches every exception{usual})", started)
+        report = _read_report(out, token)
+        if report is None:
             return _unusable(path, definition, _died(proc, progress, sources), started)
-        report = WorkerReport.model_validate_json(out.read_text())
         if report.tampered:
             results = _not_run(definition, "not scored: the notebook modified the grading code")
             return GradeReport(str(path), definition.name, results, report.cell_errors,
@@ -247,7 +268,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
                    if any(name in outcomes and not outcomes[name].passed for name in c.requires)}
         if any(c.clean and c.name not in blocked for c in definition.checks):
             clean, why = _run_clean(definition, {"notebook": report.exports}, limits, Path(tmp), path.parent,
-                                    skip=blocked)
+                                    skip=blocked, env=env)
             outcomes.update(clean.get("notebook", {}))
             not_run.update({c.name: why for c in definition.checks
                             if c.clean and c.name not in outcomes and c.name not in blocked})
@@ -258,6 +279,41 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
                        _results(definition, outcomes, not_run, _cut_pointer(report), caught_up),
                        report.cell_errors, round(time.perf_counter() - started, 1),
                        problem=note[:1].upper() + note[1:] if note else "")
+
+
+def _read_report(out: Path, token: str) -> WorkerReport | None:
+    """The child's report, or ``None`` when there is none, it is unreadable, or it lacks the child's token (a cell
+    wrote it, then ended the process before the grader could)."""
+    try:
+        report = WorkerReport.model_validate_json(out.read_text())
+    except (OSError, ValueError):
+        return None
+    return report if secrets.compare_digest(report.token, token) else None
+
+
+@contextlib.contextmanager
+def _scratch_outputs(part: str) -> Iterator[Path]:
+    """A copy of :data:`helpers.paths.OUTPUTS_DIR` under :data:`helpers.paths.GRADING_DIR` for one graded run.
+
+    The copy leaves out the memory probe's records (:data:`helpers.paths.MEMORY_RECORDS_DIR`): only the graded run's
+    own measurements count. It is removed when the run ends, whatever happened.
+
+    Raises:
+        OSError: the copy could not be made (a full disk); the learner's folder is untouched.
+    """
+    source = paths.OUTPUTS_DIR
+    paths.GRADING_DIR.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix=f"{part}-", dir=paths.GRADING_DIR))
+    target = root / "outputs"
+    records = paths.MEMORY_RECORDS_DIR.name
+    try:
+        if source.is_dir():
+            shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(records))
+        else:
+            target.mkdir()
+        yield target
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 SOLUTION_KEY = "(solution)"
@@ -294,15 +350,16 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
     with tempfile.TemporaryDirectory(prefix="grade-variants-") as tmp:
         spec, out = Path(tmp) / "variants.json", Path(tmp) / "report.json"
         spec.write_text(json.dumps(variants))
+        token = secrets.token_hex(16)
         try:
             proc = _run_worker(path, definition.name, out, limits, Path(tmp), "--variants", str(spec),
-                               timeout=timeout)
+                               timeout=timeout, token=token)
         except subprocess.TimeoutExpired as err:
             raise RuntimeError(f"Grading the variants of {path.name} took more than {timeout:.0f} s.") from err
-        if proc.returncode != 0 or not out.exists():
+        report = _read_report(out, token)
+        if proc.returncode != 0 or report is None:
             raise RuntimeError(f"Grading the variants of {path.name} failed (exit code {proc.returncode}):\n"
                                f"{proc.stderr[-3000:]}")
-        report = WorkerReport.model_validate_json(out.read_text())
         if report.cell_errors or report.stopped or report.tampered:
             raise RuntimeError(f"{path.name} did not run cleanly: errors {report.cell_errors}, stopped "
                                f"{report.stopped}, tampered {report.tampered!r}")
@@ -319,7 +376,8 @@ def grade_variants(notebook: str | Path, variants: dict[str, str], part: str | N
 
 
 def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, tmp: Path, cwd: Path,
-               skip: set[str] = frozenset()) -> tuple[dict[str, dict[str, Outcome]], str]:
+               skip: set[str] = frozenset(), env: dict[str, str] | None = None
+               ) -> tuple[dict[str, dict[str, Outcome]], str]:
     """Run the artifact checks (but ``skip``) in a clean child, once per label's exports.
 
     The child works in ``cwd``, the notebook's folder, as the notebook did: its relative paths mean the same there.
@@ -330,7 +388,8 @@ def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, 
     exports, out = tmp / "exports.json", tmp / "clean.json"
     exports.write_text(json.dumps({"labels": labelled, "skip": sorted(skip)}))
     try:
-        proc = _run_worker(exports, part.name, out, limits, tmp, "--clean", cwd=cwd, timeout=limits.checks_s + GRACE_S)
+        proc = _run_worker(exports, part.name, out, limits, tmp, "--clean", cwd=cwd, timeout=limits.checks_s + GRACE_S,
+                           env=env)
     except subprocess.TimeoutExpired:
         return {}, f"not run: the artifact checks took more than {limits.checks_s:.0f} s"
     if not out.exists():
@@ -342,20 +401,27 @@ def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, 
 
 
 def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Path, *extra: str,
-                timeout: float, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run :mod:`grader.worker` on ``target`` in a child; past ``timeout`` its whole process group is killed.
+                timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None,
+                token: str = "") -> subprocess.CompletedProcess[str]:
+    """Run :mod:`grader.worker` on ``target`` in a child; past ``timeout`` it is killed. Either way, every process
+    it started is stopped when it ends (:func:`helpers.processes.run`).
 
-    The child works in ``cwd`` (default: the notebook's folder); its temporary files go to ``tmp`` (``TMPDIR``),
-    which the caller removes.
+    The child works in ``cwd`` (default: the notebook's folder) with ``env`` added to this process's environment;
+    its temporary files go to ``tmp`` (``TMPDIR``), which the caller removes. ``token`` reaches the child through a
+    file it deletes before running any cell; its report must carry it back.
 
     Raises:
         subprocess.TimeoutExpired: the child (and every process it started) ran too long and was killed.
     """
     scratch = tmp / "tmp"
     scratch.mkdir(exist_ok=True)
-    env = {**os.environ, GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
+    token_file = tmp / "token"
+    token_file.write_text(token)
+    child_env = {**os.environ, **(env or {}), GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1",
+                 "TMPDIR": str(scratch)}
     command = [sys.executable, "-c", "import sys; from grader.worker import main; sys.exit(main())",
                str(target), part_name, str(out), "--cell-s", str(limits.cell_s),
                "--check-s", str(limits.check_s or limits.cell_s),
-               "--notebook-s", str(limits.notebook_s), "--checks-s", str(limits.checks_s), *extra]
-    return processes.run(command, cwd=cwd or target.parent, env=env, timeout=timeout)
+               "--notebook-s", str(limits.notebook_s), "--checks-s", str(limits.checks_s),
+               "--token-file", str(token_file), *extra]
+    return processes.run(command, cwd=cwd or target.parent, env=child_env, timeout=timeout)

@@ -1,9 +1,11 @@
 """Tamper evidence: is the grading code in this process still the code the grader loaded?
 
 Object checks run in the notebook's own process (they need its live objects), so a cell could
-replace ``run_check``, a part's check functions or points, a ``sys.modules`` entry, or a
-builtin such as ``isinstance``. :func:`fingerprint` records the identity of every function,
-class and code object of the grading modules (and of the builtins) before the notebook runs;
+replace ``run_check``, a part's check functions or points, a ``sys.modules`` entry, a builtin
+such as ``isinstance``, or a library function a check calls (``torch.allclose``, the
+comparison operators of ``torch.Tensor``). :func:`fingerprint` records the identity of every
+function, class and code object of the grading modules, of the top level of every library
+module they import, of :data:`GUARDED_CLASSES` and of the builtins before the notebook runs;
 :func:`changes` compares after each cell. It is evidence, not a sandbox: code that replaces
 this module's own functions is caught too, code that rewrites memory is not, and scores come
 from the parent process anyway (:mod:`grader.runner`).
@@ -12,6 +14,8 @@ from the parent process anyway (:mod:`grader.runner`).
 from __future__ import annotations
 
 import builtins
+import contextlib
+import inspect
 import sys
 import types
 from typing import Any
@@ -26,6 +30,8 @@ ORIGINAL_BUILTINS = builtins.dict(builtins.vars(builtins))
 
 GUARDED_PREFIXES = ("grader", "workshop_autograders", "workshop_reference", "helpers")
 """Modules whose functions and classes decide a grade: the engine, the parts, the reference, the helpers they call."""
+GUARDED_CLASSES = (("torch", "Tensor"),)
+"""Library classes whose methods the checks use to compare answers (``==``, ``allclose``): ``(module, class)``."""
 
 
 def _guarded_modules() -> dict[str, types.ModuleType]:
@@ -44,6 +50,16 @@ def _members(prefix: str, namespace: dict[str, Any], into: dict[str, int], depth
                 _members(f"{prefix}.{key}", dict(vars(value)), into, depth + 1)
 
 
+def _libraries(guarded: dict[str, types.ModuleType]) -> dict[str, types.ModuleType]:
+    """The library modules the grading modules hold a name for (``import torch``, ``import math as m``)."""
+    found = {}
+    for module in guarded.values():
+        for value in list(vars(module).values()):
+            if isinstance(value, types.ModuleType) and value.__name__.split(".")[0] not in GUARDED_PREFIXES:
+                found[value.__name__] = value
+    return found
+
+
 def fingerprint(parts: list[Any]) -> dict[str, int | str]:
     """Identities of the grading code now: ``{what: id or value}``.
 
@@ -51,9 +67,20 @@ def fingerprint(parts: list[Any]) -> dict[str, int | str]:
         parts: the :class:`grader.registry.Part` objects being graded (their checks, functions and points).
     """
     prints: dict[str, int | str] = {}
-    for name, module in sorted(_guarded_modules().items()):
+    guarded = _guarded_modules()
+    for name, module in sorted(guarded.items()):
         prints[f"sys.modules[{name!r}]"] = id(module)
         _members(name, dict(vars(module)), prints)
+    for name, module in sorted(_libraries(guarded).items()):
+        for key, value in list(vars(module).items()):
+            if callable(value) and not key.startswith("__"):
+                prints[f"{name}.{key}"] = id(value)
+    for module_name, class_name in GUARDED_CLASSES:
+        cls = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(cls, type):  # inherited members too: Tensor.__eq__ lives on torch._C.TensorBase
+            for key in dir(cls):
+                with contextlib.suppress(AttributeError):
+                    prints[f"{module_name}.{class_name}.{key}"] = id(inspect.getattr_static(cls, key))
     for key, value in vars(builtins).items():
         if callable(value):
             prints[f"builtins.{key}"] = id(value)

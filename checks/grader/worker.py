@@ -67,6 +67,8 @@ class WorkerReport(BaseModel):
     variant_exports: dict[str, dict[str, dict[str, Any]]] = {}
     caught_up: list[str] = []
     """Tasks the notebook caught up on (``helpers.catch_up``): the parent scores them as caught up."""
+    token: str = ""
+    """The token the parent gave this child (``--token-file``): a report without it was not written by the grader."""
 
 
 class TimeLimit(BaseException):
@@ -177,7 +179,7 @@ def execute_notebook(sources: list[str], part: Part, *, cell_s: float, notebook_
         changed = changes(before, fingerprint([part]))  # first: later steps use builtins a cell may have replaced
         if changed:
             restore_builtins()
-            report.tampered = (f"code cell {number} (`{line}`) changed the grading code "
+            report.tampered = (f"code cell {number} (`{line}`) changed the grading code or a library function it calls "
                                f"({', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''})")
             break
         if isinstance(err, TimeLimit):
@@ -324,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", type=Path)
     parser.add_argument("--variants", type=Path, help="JSON file {name: source} of wrong variants")
     parser.add_argument("--clean", action="store_true", help="run only the artifact checks, on exported names")
+    parser.add_argument("--token-file", type=Path, help="a file holding the token the report must carry (deleted)")
     args = parser.parse_args(argv)
+    token = _take_token(args.token_file)
     part = load_part(args.part)
     if args.clean:
         return _clean_main(part, args)
@@ -344,8 +348,33 @@ def main(argv: list[str] | None = None) -> int:
             restore_builtins()
             report.tampered = f"the code a check called changed the grading code ({', '.join(changed[:3])})"
         report.exports = export_names(ns, _clean_reads(part))
+    _stop_descendants()
+    report.token = token
     args.out.write_text(report.model_dump_json())
     return 0
+
+
+def _take_token(path: Path | None) -> str:
+    """Read the parent's token and delete its file, before any notebook code runs (``""`` without one)."""
+    if path is None:
+        return ""
+    token = path.read_text().strip()
+    path.unlink(missing_ok=True)
+    return token
+
+
+def _stop_descendants() -> None:
+    """Kill every process the notebook started that still runs below this one (the parent then stops those that
+    left, by their environment's mark: :func:`helpers.processes.run`)."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=5)
 
 
 def _clean_main(part: Part, args) -> int:

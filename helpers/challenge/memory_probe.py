@@ -485,7 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--gradient-checkpointing", action="store_true", help="recompute activations (less memory)")
     args = parser.parse_args(argv)
     result = _measure_here(args.mode, args.spec, args.steps, args.gradient_checkpointing)
-    record_measurement(asdict(result))
+    _record_measurement(asdict(result))
     print(json.dumps(asdict(result)))
     return 0
 
@@ -495,8 +495,12 @@ def record_path(pid: int, mode: str, folder: Path | None = None) -> Path:
     return (folder or MEMORY_RECORDS_DIR) / f"{pid}-{mode}.json"
 
 
-def record_measurement(measurement: dict[str, Any], folder: Path | None = None) -> Path | None:
+def _record_measurement(measurement: dict[str, Any], folder: Path | None = None) -> Path | None:
     """Write ``measurement`` where the grader will look for it, keeping the newest :data:`KEEP_RECORDS`.
+
+    Private: only this module's command (the measuring process itself) calls it. The records are evidence against
+    numbers typed into a notebook, not proof: a notebook can still write such a file
+    (:data:`helpers.paths.MEMORY_RECORDS_DIR`).
 
     Returns:
         The record's path, or ``None`` when the folder is not writable (the measurement still prints).
