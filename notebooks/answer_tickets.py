@@ -5,7 +5,8 @@
 
 The argument parsing and the output format are given. You write the two functions marked
 "YOUR CODE HERE": ``load_model`` (base model + adapter) and ``answer`` (greedy generation).
-The grader runs this file on messages it has never shown you and reads the last line.
+The grader runs this file on messages it has never shown you, once with your adapter and once with one of its
+own, and compares each printed line with that adapter's own greedy answer.
 """
 
 from __future__ import annotations

@@ -821,8 +821,9 @@ def _script(ns):
     wrong = [(m, line) for m, line in invalid if _answer_key(line) != _answer_key(expected[m])]
     if wrong:
         message, line = wrong[0]
-        expect(False, f"the script printed {line!r} for {message!r}, not a JSON record with allowed values (the "
-                      f"adapter in {adapter.name}/ answers {expected[message]!r}).")
+        where = f" for {message!r}" if len(lines) >= n else ""  # fewer lines than messages: which one is unknown
+        expect(False, f"the script printed {line!r}{where}, not a JSON record with allowed values (the adapter in "
+                      f"{adapter.name}/ answers {expected[message]!r}).")
     expect(len(lines) >= n, f"the script printed {len(lines)} line(s) for {n} messages: print one JSON line per "
                             "message, in their order (the given main does).")
     different = _differences(printed, list(expected.values()))
