@@ -48,13 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = args.notebooks or _default_notebooks()
     print(textwrap.fill(ABOUT, 110, break_on_hyphens=False), end="\n\n")
-    scale, note = measure_machine()
+    speed, note = measure_machine()
     if note:
         print(note, end="\n\n")
     reports = []
     for nb in notebooks:
         try:
-            report = grade_notebook(nb, scale=scale * args.slower)
+            report = grade_notebook(nb, scale=args.slower, speed=speed)
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2

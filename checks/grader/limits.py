@@ -82,24 +82,33 @@ class Limits:
         return self.notebook_s + self.checks_s + GRACE_S
 
 
-def limits_for(part: str, scale: float = 1.0) -> Limits:
-    """The limits of ``part``, each multiplied by ``scale`` (``make grade --slower 2`` on a slow or busy machine).
+def limits_for(part: str, scale: float = 1.0, speed: float = 1.0) -> Limits:
+    """The limits of ``part`` on a machine ``speed`` times as slow as the reference, each multiplied by ``scale``.
+
+    Args:
+        part: autograder part name.
+        scale: an extra factor (``make grade ARGS="--slower 2"``).
+        speed: what :func:`measure_machine` measured: the solution's times here are its times there times ``speed``;
+            the limits grow with it but never shrink (``max(1, speed)``).
 
     Raises:
         ValueError: no times are recorded for ``part``.
     """
     if part not in SOLUTION_TIMES:
         raise ValueError(f"No time limits for part {part!r}: add its solution's times to grader.limits.SOLUTION_TIMES.")
-    if not (isinstance(scale, int | float) and math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    for name, value in (("scale", scale), ("speed", speed)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
     times = SOLUTION_TIMES[part]
+    here = speed
+    scale = scale * min(max(1.0, speed), MAX_SCALE)
     return Limits(
         cell_s=scale * max(MIN_CELL_S, CELL_FACTOR * times.slowest_cell_s),
         notebook_s=scale * max(MIN_NOTEBOOK_S, NOTEBOOK_FACTOR * times.notebook_s),
         checks_s=scale * max(MIN_NOTEBOOK_S, NOTEBOOK_FACTOR * times.checks_s),
         check_s=scale * max(MIN_CHECK_S, CELL_FACTOR * times.slowest_check_s),
-        solution_cell_s=scale * times.slowest_cell_s,
-        solution_notebook_s=scale * times.notebook_s,
+        solution_cell_s=here * times.slowest_cell_s,
+        solution_notebook_s=here * times.notebook_s,
     )
 
 
@@ -146,20 +155,19 @@ def _speed_test_seconds() -> float:
 
 
 def measure_machine() -> tuple[float, str]:
-    """How much to stretch the limits on this machine now: ``(scale, note)``.
+    """How slow this machine is now, for :func:`limits_for`: ``(speed, note)``.
 
-    ``scale`` is the speed test's time over :data:`REFERENCE_SPEED_TEST_S`, at least 1 (a fast machine keeps the
-    limits) and at most :data:`MAX_SCALE`; ``note`` says so in one line, or is ``""`` when the limits are unchanged.
-    If the test cannot run, the limits stay as they are and the note says why.
+    ``speed`` is the speed test's time over :data:`REFERENCE_SPEED_TEST_S` (0.7 on a fast CPU, 3 on a busy one);
+    ``note`` says in one line that the limits grow, or is ``""`` when they do not (``speed <= 1``). If the test
+    cannot run, ``speed`` is 1 and the note says why.
     """
     try:
         seconds = _speed_test_seconds()
     except RuntimeError as err:
         return 1.0, f"Time limits unchanged: {err}."
-    ratio = seconds / REFERENCE_SPEED_TEST_S
-    if ratio <= 1.0:
-        return 1.0, ""
-    scale = min(ratio, MAX_SCALE)
-    return scale, (f"Time limits x{scale:.1f}: this machine ran the grader's speed test in {seconds:.3f} s, "
-                   f"{ratio:.1f} times the {REFERENCE_SPEED_TEST_S} s of the machine they were measured on "
-                   "(busy, or a slower CPU).")
+    speed = seconds / REFERENCE_SPEED_TEST_S
+    if speed <= 1.0:
+        return speed, ""
+    return speed, (f"Time limits x{min(speed, MAX_SCALE):.1f}: this machine ran the grader's speed test in "
+                   f"{seconds:.3f} s, {speed:.1f} times the {REFERENCE_SPEED_TEST_S} s of the machine they were "
+                   "measured on (busy, or a slower CPU).")

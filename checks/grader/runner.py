@@ -206,7 +206,7 @@ def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], 
     return results
 
 
-def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: float = 1.0,
+def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: float = 1.0, speed: float = 1.0,
                    limits: Limits | None = None) -> GradeReport:
     """Execute ``notebook`` in a separate process and grade it.
 
@@ -217,7 +217,9 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
     Args:
         notebook: path of an ``.ipynb`` file.
         part: autograder part; default: the part matching the file name.
-        scale: multiplies every time limit (a slow or busy machine).
+        scale: multiplies every time limit (``make grade ARGS="--slower 2"``).
+        speed: how slow this machine is against the one the limits were measured on
+            (:func:`grader.limits.measure_machine`); the limits grow with it, never shrink.
         limits: the limits to use instead of the part's (tests).
 
     Returns:
@@ -231,7 +233,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
     if not path.is_file():
         raise FileNotFoundError(f"No notebook at {notebook}: give the path of an .ipynb file.")
     definition = load_part(part or part_for_notebook(path))
-    limits = limits or limits_for(definition.name, scale)
+    limits = limits or limits_for(definition.name, scale, speed)
     started = time.perf_counter()
     try:
         _, sources = read_notebook(path, definition.notebook_prefix)

@@ -329,7 +329,7 @@ def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch)
     out.write_text(json.dumps({"notebooks": [
         {"part": "exercise", "score": 5, "total": 22, "notebook": "x", "results": []},
         {"part": "demo", "score": 0, "total": 3, "notebook": "y", "results": []}]}))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale: GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, speed: GradeReport(str(nb), "demo", []))
     monkeypatch.setattr(cli, "measure_machine", lambda: (1.0, ""))
     assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0
     parts = {r["part"]: r for r in json.loads(out.read_text())["notebooks"]}

@@ -100,14 +100,19 @@ def test_the_outputs_folder_is_one_setting_that_moves_every_output_path(tmp_path
 
 def test_limits_scale_with_the_machine_measured_at_the_start(monkeypatch):
     monkeypatch.setattr(grading_limits, "_speed_test_seconds", lambda: 3.0 * grading_limits.REFERENCE_SPEED_TEST_S)
-    scale, note = grading_limits.measure_machine()
-    assert scale == pytest.approx(3.0)
+    speed, note = grading_limits.measure_machine()
+    assert speed == pytest.approx(3.0)
     assert note.startswith("Time limits x3.0:") and "\n" not in note
     quiet = grading_limits.limits_for("challenge")
-    busy = grading_limits.limits_for("challenge", scale)
+    busy = grading_limits.limits_for("challenge", speed=speed)
     assert busy.cell_s == pytest.approx(3 * quiet.cell_s)
+    assert busy.solution_cell_s == pytest.approx(3 * quiet.solution_cell_s)
     monkeypatch.setattr(grading_limits, "_speed_test_seconds", lambda: 0.5 * grading_limits.REFERENCE_SPEED_TEST_S)
-    assert grading_limits.measure_machine() == (1.0, ""), "a fast machine keeps the limits: they are never cut"
+    speed, note = grading_limits.measure_machine()
+    assert speed == pytest.approx(0.5) and note == ""
+    fast = grading_limits.limits_for("challenge", speed=speed)
+    assert fast.cell_s == quiet.cell_s, "a fast machine keeps the limits: they are never cut"
+    assert fast.solution_cell_s == pytest.approx(quiet.solution_cell_s / 2), "what the solution takes here"
 
 
 def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_path, capsys):
@@ -115,8 +120,8 @@ def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_
 
     seen = {}
 
-    def fake_grade(nb, scale):
-        seen["scale"] = scale
+    def fake_grade(nb, scale, speed):
+        seen["scale"] = scale * speed
         return runner.GradeReport(str(nb), "demo", [])
 
     monkeypatch.setattr(cli, "measure_machine", lambda: (2.5, "Time limits x2.5: this machine is busy."))
@@ -189,7 +194,7 @@ def test_the_report_header_says_which_checks_are_tamper_evident_only(make_notebo
     from grader import __main__ as cli
 
     monkeypatch.setattr(cli, "measure_machine", lambda: (1.0, ""))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale: runner.GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, speed: runner.GradeReport(str(nb), "demo", []))
     assert cli.main(["02_demo_new.ipynb", "--json", str(tmp_path / "r.json")]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "self-assessment" in out and "tamper-evident only" in out and "clean process" in out
