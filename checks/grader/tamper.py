@@ -2,11 +2,13 @@
 
 Object checks run in the notebook's own process (they need its live objects), so a cell could
 replace ``run_check``, a part's check functions or points, a ``sys.modules`` entry, a builtin
-such as ``isinstance``, or a library function a check calls (``torch.allclose``, the
-comparison operators of ``torch.Tensor``). :func:`fingerprint` records the identity of every
-function, class and code object of the grading modules, of the top level of every library
-module they import, of :data:`GUARDED_CLASSES` and of the builtins before the notebook runs;
-:func:`changes` compares after each cell. It is evidence, not a sandbox: code that replaces
+such as ``isinstance``, or a library function the checks compare answers with
+(``torch.allclose``, the comparison operators of ``torch.Tensor``). :func:`fingerprint` records
+the identity of every function, class and code object of the grading modules, of the library
+functions in :data:`GUARDED_LIBRARY` and of the builtins before the notebook runs; :func:`changes`
+compares after each cell. The library list is short on purpose: libraries rewrap some of torch's
+own functions when they are imported (``torch.manual_seed`` when torch's compiler loads), which is
+no tampering. It is evidence, not a sandbox: code that replaces
 this module's own functions is caught too, code that rewrites memory is not, and scores come
 from the parent process anyway (:mod:`grader.runner`).
 """
@@ -30,8 +32,17 @@ ORIGINAL_BUILTINS = builtins.dict(builtins.vars(builtins))
 
 GUARDED_PREFIXES = ("grader", "workshop_autograders", "workshop_reference", "helpers")
 """Modules whose functions and classes decide a grade: the engine, the parts, the reference, the helpers they call."""
-GUARDED_CLASSES = (("torch", "Tensor"),)
-"""Library classes whose methods the checks use to compare answers (``==``, ``allclose``): ``(module, class)``."""
+GUARDED_LIBRARY: dict[str, tuple[str, ...]] = {
+    "torch": ("allclose", "equal", "isclose", "eq", "ne", "all", "any", "is_tensor"),
+    "torch.testing": ("assert_close",),
+    "torch.Tensor": ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__float__", "__int__",
+                     "__len__", "__iter__", "__getitem__", "eq", "ne", "equal", "allclose", "isclose", "all", "any",
+                     "item", "tolist", "float", "abs", "sum", "mean", "max", "min", "shape", "dtype", "size"),
+    "math": ("isclose", "isfinite", "isnan"),
+    "numpy": ("allclose", "isclose", "array_equal"),
+}
+"""Library functions (and ``torch.Tensor`` members, inherited ones included) the checks compare answers with:
+``{module or class: names}``. A notebook that replaces one of them is caught like one that replaces grading code."""
 
 
 def _guarded_modules() -> dict[str, types.ModuleType]:
@@ -50,13 +61,19 @@ def _members(prefix: str, namespace: dict[str, Any], into: dict[str, int], depth
                 _members(f"{prefix}.{key}", dict(vars(value)), into, depth + 1)
 
 
-def _libraries(guarded: dict[str, types.ModuleType]) -> dict[str, types.ModuleType]:
-    """The library modules the grading modules hold a name for (``import torch``, ``import math as m``)."""
+def _library_members() -> dict[str, int]:
+    """``{"torch.allclose": id, ...}`` for :data:`GUARDED_LIBRARY`, of the modules imported so far."""
     found = {}
-    for module in guarded.values():
-        for value in list(vars(module).values()):
-            if isinstance(value, types.ModuleType) and value.__name__.split(".")[0] not in GUARDED_PREFIXES:
-                found[value.__name__] = value
+    for owner, names in GUARDED_LIBRARY.items():
+        module_name, _, class_name = owner.partition(".") if owner == "torch.Tensor" else (owner, "", "")
+        target = sys.modules.get(module_name)
+        if class_name:
+            target = getattr(target, class_name, None)
+        if target is None:
+            continue
+        for name in names:
+            with contextlib.suppress(AttributeError):  # inherited members too: Tensor.__eq__ is TensorBase's
+                found[f"{owner}.{name}"] = id(inspect.getattr_static(target, name))
     return found
 
 
@@ -71,16 +88,7 @@ def fingerprint(parts: list[Any]) -> dict[str, int | str]:
     for name, module in sorted(guarded.items()):
         prints[f"sys.modules[{name!r}]"] = id(module)
         _members(name, dict(vars(module)), prints)
-    for name, module in sorted(_libraries(guarded).items()):
-        for key, value in list(vars(module).items()):
-            if callable(value) and not key.startswith("__"):
-                prints[f"{name}.{key}"] = id(value)
-    for module_name, class_name in GUARDED_CLASSES:
-        cls = getattr(sys.modules.get(module_name), class_name, None)
-        if isinstance(cls, type):  # inherited members too: Tensor.__eq__ lives on torch._C.TensorBase
-            for key in dir(cls):
-                with contextlib.suppress(AttributeError):
-                    prints[f"{module_name}.{class_name}.{key}"] = id(inspect.getattr_static(cls, key))
+    prints.update(_library_members())
     for key, value in vars(builtins).items():
         if callable(value):
             prints[f"builtins.{key}"] = id(value)
