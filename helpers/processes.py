@@ -64,20 +64,25 @@ def marked(mark: str) -> list[psutil.Process]:
     return found
 
 
-def stop_marked(mark: str) -> int:
-    """Kill (SIGKILL) every process carrying ``mark`` and wait up to 5 s for them to end.
-
-    Returns:
-        How many processes were still running and got killed.
-    """
-    procs = marked(mark)
+def kill_all(procs: Sequence[psutil.Process]) -> int:
+    """Kill (SIGKILL) each of ``procs`` and wait up to 5 s for them to end; returns how many there were."""
     for proc in procs:
         try:
             proc.kill()
-        except psutil.Error:
+        except psutil.Error:  # it ended meanwhile
             pass
     psutil.wait_procs(procs, timeout=5)
     return len(procs)
+
+
+def stop_descendants() -> int:
+    """Kill every process below this one (children, their children ...); returns how many there were."""
+    return kill_all(psutil.Process().children(recursive=True))
+
+
+def stop_marked(mark: str) -> int:
+    """Kill every process carrying ``mark``; returns how many were still running."""
+    return kill_all(marked(mark))
 
 
 def run(command: Sequence[str], *, cwd: str | Path, env: Mapping[str, str],

@@ -48,13 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     notebooks = args.notebooks or _default_notebooks()
     print(textwrap.fill(ABOUT, 110, break_on_hyphens=False), end="\n\n")
-    speed, note = measure_machine()
-    if note:
-        print(note, end="\n\n")
+    machine = measure_machine()
+    if machine.note:
+        print(machine.note, end="\n\n")
     reports = []
     for nb in notebooks:
         try:
-            report = grade_notebook(nb, scale=args.slower, speed=speed)
+            report = grade_notebook(nb, scale=args.slower, machine=machine)
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.limits import GRACE_S, Limits, limits_for
+from grader.limits import GRACE_S, Limits, Machine, limits_for
 from grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
 from grader.registry import (
     Check,
@@ -206,8 +206,8 @@ def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], 
     return results
 
 
-def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: float = 1.0, speed: float = 1.0,
-                   limits: Limits | None = None) -> GradeReport:
+def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: float = 1.0,
+                   machine: Machine | None = None, limits: Limits | None = None) -> GradeReport:
     """Execute ``notebook`` in a separate process and grade it.
 
     The notebook's code and the object checks run in one child within the part's limits
@@ -218,8 +218,8 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
         notebook: path of an ``.ipynb`` file.
         part: autograder part; default: the part matching the file name.
         scale: multiplies every time limit (``make grade ARGS="--slower 2"``).
-        speed: how slow this machine is against the one the limits were measured on
-            (:func:`grader.limits.measure_machine`); the limits grow with it, never shrink.
+        machine: what :func:`grader.limits.measure_machine` found when grading started: the limits grow with its
+            speed (never shrink), and a busy machine runs the notebook on one thread.
         limits: the limits to use instead of the part's (tests).
 
     Returns:
@@ -233,7 +233,8 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
     if not path.is_file():
         raise FileNotFoundError(f"No notebook at {notebook}: give the path of an .ipynb file.")
     definition = load_part(part or part_for_notebook(path))
-    limits = limits or limits_for(definition.name, scale, speed)
+    machine = machine or Machine()
+    limits = limits or limits_for(definition.name, scale, machine.speed)
     started = time.perf_counter()
     try:
         _, sources = read_notebook(path, definition.notebook_prefix)
@@ -243,7 +244,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
         backup_notebook(path)
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp, _scratch_outputs(definition.name) as outputs:
         out, progress = Path(tmp) / "report.json", Path(tmp) / "progress.json"
-        env = {paths.OUTPUTS_ENV_VAR: str(outputs)}
+        env = {**machine.env, paths.OUTPUTS_ENV_VAR: str(outputs)}
         token = secrets.token_hex(16)
         try:
             proc = _run_worker(path, definition.name, out, limits, Path(tmp), "--progress", str(progress),

@@ -33,6 +33,7 @@ from grader.exports import export_names, restore
 from grader.notebook_file import first_line
 from grader.registry import Check, Part, caught_up_tasks, load_part, run_check
 from grader.tamper import changes, fingerprint, restore_builtins
+from helpers import processes
 
 
 class Outcome(BaseModel):
@@ -348,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             restore_builtins()
             report.tampered = f"the code a check called changed the grading code ({', '.join(changed[:3])})"
         report.exports = export_names(ns, _clean_reads(part))
-    _stop_descendants()
+    processes.stop_descendants()  # what the notebook started below this process; the parent stops those that left
     report.token = token
     args.out.write_text(report.model_dump_json())
     return 0
@@ -361,20 +362,6 @@ def _take_token(path: Path | None) -> str:
     token = path.read_text().strip()
     path.unlink(missing_ok=True)
     return token
-
-
-def _stop_descendants() -> None:
-    """Kill every process the notebook started that still runs below this one (the parent then stops those that
-    left, by their environment's mark: :func:`helpers.processes.run`)."""
-    import psutil
-
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        try:
-            child.kill()
-        except psutil.Error:
-            pass
-    psutil.wait_procs(children, timeout=5)
 
 
 def _clean_main(part: Part, args) -> int:

@@ -8,7 +8,7 @@ import pytest
 
 from grader import expect, grade_notebook, load_part, run_checks
 from grader.__main__ import main as grade_main
-from grader.limits import GRACE_S, Limits
+from grader.limits import GRACE_S, Limits, Machine
 
 CORRECT = '''
 import torch
@@ -329,8 +329,8 @@ def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch)
     out.write_text(json.dumps({"notebooks": [
         {"part": "exercise", "score": 5, "total": 22, "notebook": "x", "results": []},
         {"part": "demo", "score": 0, "total": 3, "notebook": "y", "results": []}]}))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, speed: GradeReport(str(nb), "demo", []))
-    monkeypatch.setattr(cli, "measure_machine", lambda: (1.0, ""))
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, machine: GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "measure_machine", Machine)
     assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0
     parts = {r["part"]: r for r in json.loads(out.read_text())["notebooks"]}
     assert parts["exercise"]["score"] == 5, "a part not graded this time keeps its earlier result"

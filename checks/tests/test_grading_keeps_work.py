@@ -99,20 +99,30 @@ def test_the_outputs_folder_is_one_setting_that_moves_every_output_path(tmp_path
 
 
 def test_limits_scale_with_the_machine_measured_at_the_start(monkeypatch):
-    monkeypatch.setattr(grading_limits, "_speed_test_seconds", lambda: 3.0 * grading_limits.REFERENCE_SPEED_TEST_S)
-    speed, note = grading_limits.measure_machine()
-    assert speed == pytest.approx(3.0)
-    assert note.startswith("Time limits x3.0:") and "\n" not in note
+    reference = grading_limits.REFERENCE_SPEED_TEST_S
+    monkeypatch.setattr(grading_limits, "_speed_test", lambda: (3.0 * reference, 5.4 * reference, 2))
+    machine = grading_limits.measure_machine()
+    assert machine.speed == pytest.approx(3.0) and not machine.single_thread and machine.env == {}
+    assert machine.note.startswith("Time limits x3.0:") and "\n" not in machine.note
     quiet = grading_limits.limits_for("challenge")
-    busy = grading_limits.limits_for("challenge", speed=speed)
+    busy = grading_limits.limits_for("challenge", speed=machine.speed)
     assert busy.cell_s == pytest.approx(3 * quiet.cell_s)
     assert busy.solution_cell_s == pytest.approx(3 * quiet.solution_cell_s)
-    monkeypatch.setattr(grading_limits, "_speed_test_seconds", lambda: 0.5 * grading_limits.REFERENCE_SPEED_TEST_S)
-    speed, note = grading_limits.measure_machine()
-    assert speed == pytest.approx(0.5) and note == ""
-    fast = grading_limits.limits_for("challenge", speed=speed)
+    monkeypatch.setattr(grading_limits, "_speed_test", lambda: (0.5 * reference, 0.9 * reference, 2))
+    machine = grading_limits.measure_machine()
+    assert machine.speed == pytest.approx(0.5) and machine.note == ""
+    fast = grading_limits.limits_for("challenge", speed=machine.speed)
     assert fast.cell_s == quiet.cell_s, "a fast machine keeps the limits: they are never cut"
     assert fast.solution_cell_s == pytest.approx(quiet.solution_cell_s / 2), "what the solution takes here"
+
+
+def test_a_machine_whose_other_cores_are_busy_grades_on_one_thread(monkeypatch):
+    reference = grading_limits.REFERENCE_SPEED_TEST_S
+    monkeypatch.setattr(grading_limits, "_speed_test", lambda: (3.5 * reference, 1.6 * reference, 2))
+    machine = grading_limits.measure_machine()
+    assert machine.single_thread and machine.env == {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    assert machine.speed == pytest.approx(1.6), "the limits follow the one-thread time the notebook will run at"
+    assert machine.note.startswith("The other CPU cores are busy") and "x1.6" in machine.note
 
 
 def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_path, capsys):
@@ -120,15 +130,16 @@ def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_
 
     seen = {}
 
-    def fake_grade(nb, scale, speed):
-        seen["scale"] = scale * speed
+    def fake_grade(nb, scale, machine):
+        seen["machine"] = machine
         return runner.GradeReport(str(nb), "demo", [])
 
-    monkeypatch.setattr(cli, "measure_machine", lambda: (2.5, "Time limits x2.5: this machine is busy."))
+    busy = grading_limits.Machine(speed=2.5, note="Time limits x2.5: this machine is busy.")
+    monkeypatch.setattr(cli, "measure_machine", lambda: busy)
     monkeypatch.setattr(cli, "grade_notebook", fake_grade)
     assert cli.main(["02_demo_new.ipynb", "--json", str(tmp_path / "r.json")]) == 0
     out = capsys.readouterr().out
-    assert out.count("Time limits x2.5: this machine is busy.") == 1 and seen["scale"] == pytest.approx(2.5)
+    assert out.count("Time limits x2.5: this machine is busy.") == 1 and seen["machine"] is busy
 
 
 @pytest.mark.slow
@@ -193,8 +204,8 @@ def test_a_report_the_notebook_writes_itself_is_not_believed(make_notebook):
 def test_the_report_header_says_which_checks_are_tamper_evident_only(make_notebook, tmp_path, monkeypatch, capsys):
     from grader import __main__ as cli
 
-    monkeypatch.setattr(cli, "measure_machine", lambda: (1.0, ""))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, speed: runner.GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "measure_machine", grading_limits.Machine)
+    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, machine: runner.GradeReport(str(nb), "demo", []))
     assert cli.main(["02_demo_new.ipynb", "--json", str(tmp_path / "r.json")]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "self-assessment" in out and "tamper-evident only" in out and "clean process" in out
