@@ -92,20 +92,68 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def pick_dtype(device: torch.device | str) -> torch.dtype:
-    """Best dtype for inference and training on ``device``.
+@dataclass(frozen=True)
+class Precision:
+    """The workshop's precision on one device (:func:`precision` decides it).
 
-    * CUDA with bfloat16 support (Ampere, compute capability 8.0, and newer): ``torch.bfloat16``
-    * older CUDA GPUs (T4, V100): ``torch.float16`` (bf16 would be emulated or fail)
-    * Apple MPS: ``torch.float16``
-    * CPU: ``torch.float32`` (half precision on CPU is slow and lossy)
+    Attributes:
+        dtype: what models load in (``from_pretrained(..., dtype=...)``).
+        mixed_precision: ``"bf16"``, ``"fp16"`` or ``"no"``: ``TrainingArguments(bf16=..., fp16=...)`` and generation
+            autocast follow it.
+        compute_dtype: what matmuls run in (autocast, QLoRA's ``bnb_4bit_compute_dtype``).
+    """
+
+    dtype: torch.dtype
+    mixed_precision: str
+    compute_dtype: torch.dtype
+
+
+def cuda_bf16_native(device: torch.device | str | None = None) -> bool:
+    """Whether the CUDA GPU runs bfloat16 natively: compute capability 8.0 (Ampere) and newer.
+
+    ``torch.cuda.is_bf16_supported()`` says True on a T4 (7.5) or V100 (7.0) too, because it can *create* a bf16
+    tensor there (its default ``including_emulation=True``), and bf16 maths then runs emulated and slowly. Sources:
+    torch's ``torch/cuda/__init__.py`` (``is_bf16_supported``), pytorch PR 148322 and diffusers PR 14129 (the same
+    fix elsewhere), https://developer.nvidia.com/cuda-gpus (compute capabilities).
+    """
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # a torch without the argument (before 2.3): read the capability itself
+        return torch.cuda.get_device_capability(device)[0] >= 8
+
+
+def precision(device: torch.device | str) -> Precision:
+    """The one decision of the workshop's precision on ``device``; every other choice follows it.
+
+    ======================================  ==========  ================  =============
+    device                                  dtype       mixed precision   compute dtype
+    ======================================  ==========  ================  =============
+    CUDA, Ampere (8.0) and newer            bfloat16    ``"bf16"``        bfloat16
+    CUDA before Ampere (T4 7.5, V100 7.0)   float16     ``"fp16"``        float16
+    Apple MPS                               float16     ``"no"``          float16
+    CPU with native bf16 (AVX-512 BF16/AMX) float32     ``"bf16"``        bfloat16
+    other CPUs (AVX2 laptops)               float32     ``"no"``          float32
+    ======================================  ==========  ================  =============
+
+    On MPS autocast is incomplete, so training stays in the weights' dtype; on a CPU half-precision weights are slow
+    and lossy, and bf16 autocast pays only where :func:`cpu_bf16_native` (a LoRA step 0.56 s with bf16 autocast,
+    0.76 s in fp32 on an AVX-512 BF16 Xeon).
     """
     kind = torch.device(device).type
     if kind == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if cuda_bf16_native(device):
+            return Precision(torch.bfloat16, "bf16", torch.bfloat16)
+        return Precision(torch.float16, "fp16", torch.float16)
     if kind == "mps":
-        return torch.float16
-    return torch.float32
+        return Precision(torch.float16, "no", torch.float16)
+    if cpu_bf16_native():
+        return Precision(torch.float32, "bf16", torch.bfloat16)
+    return Precision(torch.float32, "no", torch.float32)
+
+
+def pick_dtype(device: torch.device | str) -> torch.dtype:
+    """What models load in on ``device``: :attr:`Precision.dtype` of :func:`precision`."""
+    return precision(device).dtype
 
 
 BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
@@ -149,27 +197,13 @@ def cpu_bf16_native(*, capability: str | None = None, cpuinfo: str | None = None
 
 
 def mixed_precision(device: torch.device | str) -> str:
-    """The one decision of the workshop's precision: ``"bf16"``, ``"fp16"`` or ``"no"``.
-
-    * CUDA: ``"bf16"`` on Ampere and newer (``torch.cuda.is_bf16_supported()``), else ``"fp16"``.
-    * Apple MPS: ``"no"`` (autocast on Apple GPUs is incomplete).
-    * CPU: ``"bf16"`` where :func:`cpu_bf16_native` (measured on an AVX-512 BF16 Xeon: a LoRA
-      step 0.56 s with bf16 autocast, 0.76 s in fp32), else ``"no"``: fp32.
-
-    Training (``TrainingArguments(bf16=..., fp16=...)``), generation autocast and QLoRA's
-    ``bnb_4bit_compute_dtype`` (:func:`compute_dtype`) all follow it.
-    """
-    kind = torch.device(device).type
-    if kind == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    if kind == "cpu" and cpu_bf16_native():
-        return "bf16"
-    return "no"
+    """``"bf16"``, ``"fp16"`` or ``"no"`` on ``device``: :attr:`Precision.mixed_precision` of :func:`precision`."""
+    return precision(device).mixed_precision
 
 
 def compute_dtype(device: torch.device | str) -> torch.dtype:
-    """dtype matmuls run in on ``device``: bf16/fp16 under :func:`mixed_precision`, else fp32 (fp16 on MPS)."""
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision(device), pick_dtype(device))
+    """dtype matmuls run in on ``device``: :attr:`Precision.compute_dtype` of :func:`precision`."""
+    return precision(device).compute_dtype
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
@@ -228,10 +262,11 @@ def setup(seed: int = DEFAULT_SEED, *, prefer: str | None = None, verbose: bool 
     from helpers.versions import drift_note, install_exception_hook
 
     install_exception_hook()  # a removed keyword or an uncached model id ends with the fix, in one line
+    chosen = precision(device)
     info = DeviceInfo(
         device=device,
-        dtype=pick_dtype(device),
-        mixed_precision=mixed_precision(device),
+        dtype=chosen.dtype,
+        mixed_precision=chosen.mixed_precision,
         name=_device_name(device),
         seed=seed,
         threads=torch.get_num_threads(),
