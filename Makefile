@@ -12,10 +12,10 @@ CPU ?= native
 STAND_IN := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
 .DEFAULT_GOAL := help
-.PHONY: help setup models run test lint student grade lab clean resolve bench
+.PHONY: help setup models run test lint student grade lab clean resolve bench doctor gpu-check gpu-wheels
 
 help:  ## list the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 setup: $(STAMP)  ## create .venv with the pinned packages and the Jupyter kernel (idempotent)
 
@@ -37,6 +37,15 @@ run: $(STAMP)  ## prepare models and execute every solution notebook into build/
 
 student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
 	$(PY) -m authoring.student
+
+doctor: $(STAMP)  ## check this machine before the workshop: Python, disk, memory, CPU, models, kernel, pins, pace (~10 s)
+	$(PY) -m authoring.doctor
+
+gpu-check:  ## on a CUDA machine (torch, transformers, peft installed, no network): quantized loads, LoRA, QLoRA, memory (~3 min; PY=python3 without .venv)
+	HF_HUB_OFFLINE=1 PYTHONPATH=checks:. $(PY) -m bench.gpu_check $(ARGS)
+
+gpu-wheels:  ## download the pinned bitsandbytes Linux wheel into build/gpu-wheels for make gpu-check (60 MB at most)
+	PYTHONPATH=checks:. $(PY) -m bench.gpu_check --wheels build/gpu-wheels
 
 grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
 	$(PY) -m grader $(NB) $(ARGS)

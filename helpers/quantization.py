@@ -6,11 +6,18 @@ load SmolLM2 with it; a given cell measures fp32, bf16 and those two. What is no
     save_measurements({"fp32": {...}, "bf16": {...}, "int8": {...}, "nf4": {...}})   # outputs/exercise/...
     plot_measurements(load_measurements())                                             # three bar charts
 
-bitsandbytes (0.49 and newer) runs 4-bit and 8-bit layers on the CPU as well as on CUDA.
+bitsandbytes (0.49 and newer) runs 4-bit and 8-bit layers on the CPU as well as on CUDA; 0.50 also on Apple
+Silicon (macOS 14+), on its CPU and on MPS. Where it cannot, :func:`quantization_support` says so in one sentence
+and the Exercise's measuring cell measures fp32 and bf16 only::
+
+    reason = quantization_support(info.device)   # None: 8-bit and 4-bit loads work here
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,12 +28,96 @@ from helpers.jsonfile import describe, read_json, validate, write_json
 from helpers.paths import QUANTIZATION_PATH
 
 if TYPE_CHECKING:
+    import torch
     from matplotlib.figure import Figure
 
 VARIANTS = ("fp32", "bf16", "int8", "nf4")
 """Full precision, bfloat16, bitsandbytes 8-bit (LLM.int8), 4-bit NF4 with double quantization."""
 MEASUREMENTS_PATH: Path = QUANTIZATION_PATH
 """Where 03 · Exercise saves its measurements (05 · Reflection reads them; :data:`helpers.paths.QUANTIZATION_PATH`)."""
+
+
+BITSANDBYTES_SUPPORT_URL = ("https://github.com/bitsandbytes-foundation/bitsandbytes/blob/0.50.0/README.md"
+                            "#accelerator-support")
+"""bitsandbytes' accelerator table (also on its PyPI page): macOS 14+ on Apple M1 or newer, CPU and ``mps``, has
+LLM.int8 (not yet optimized for speed) and 4-bit; there is no row for Intel Macs (macOS x86-64)."""
+MPS_BACKEND_URL = "https://github.com/bitsandbytes-foundation/bitsandbytes/pull/1983"
+"""bitsandbytes' MPS backend without hub kernels: every 4-bit and LLM.int8 configuration on MPS; needs torch 2.9+."""
+APPLE_MIN_MACOS = 14
+"""Oldest macOS bitsandbytes' Apple wheel installs on (``macosx_14_0_arm64``)."""
+APPLE_MIN_BITSANDBYTES = (0, 50)
+"""First bitsandbytes release whose README lists the Apple CPU and MPS backends (the workshop pins 0.50.2)."""
+MPS_MIN_TORCH = (2, 9)
+"""Oldest torch bitsandbytes' MPS backend runs on (:data:`MPS_BACKEND_URL`)."""
+SKIP_ADVICE = ("so the measuring cell of Task 5 skips int8 and nf4 and measures fp32 and bf16 only; write "
+               "make_quantization_config and load_quantized all the same, and the rest of the exercise and the course "
+               "work as usual")
+"""What the learner does where 8-bit and 4-bit loads cannot work (ends every :func:`quantization_support` reason)."""
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """``"2.13.0+cpu"`` -> ``(2, 13, 0)``: the leading numeric release parts."""
+    parts = []
+    for part in text.split("+")[0].split("."):
+        digits = re.match(r"\d+", part)
+        if digits is None:
+            break
+        parts.append(int(digits[0]))
+    return tuple(parts)
+
+
+def _installed_version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def quantization_support(device: torch.device | str | None = None) -> str | None:
+    """Whether bitsandbytes can load 8-bit and 4-bit models on ``device``: ``None`` if it can, else one sentence.
+
+    The sentence says why not and what to do (:data:`SKIP_ADVICE`). It asks the platform, not bitsandbytes (no import,
+    no traceback), following bitsandbytes 0.50's accelerator table (:data:`BITSANDBYTES_SUPPORT_URL`):
+
+    * bitsandbytes not installed: no backend at all;
+    * a device other than ``cpu``, ``cuda`` or ``mps``;
+    * macOS (``platform.system() == "Darwin"``): only Apple Silicon (``platform.machine() == "arm64"``), macOS 14 or
+      newer (``platform.mac_ver()``), bitsandbytes 0.50 or newer, and on ``mps`` torch 2.9 or newer.
+
+    Linux and Windows CPUs and CUDA GPUs are taken as supported (bitsandbytes' x86-64 CPU minimum is AVX2).
+
+    Args:
+        device: where the models go (``info.device``); ``None``: :func:`helpers.device.pick_device`'s choice.
+    """
+    import torch  # here, not at the top: 05 · Reflection reads the measurements without torch
+
+    from helpers.device import pick_device
+
+    kind = (pick_device() if device is None else torch.device(device)).type
+    installed = _installed_version("bitsandbytes")
+    if installed is None:
+        return f"bitsandbytes is not installed in this environment (make setup installs it), {SKIP_ADVICE}."
+    if kind not in ("cpu", "cuda", "mps"):
+        return f"bitsandbytes has no backend the workshop uses for device {kind!r}, {SKIP_ADVICE}."
+    if platform.system() != "Darwin":
+        return None
+    where = f"({BITSANDBYTES_SUPPORT_URL})"
+    if platform.machine() != "arm64":
+        return (f"bitsandbytes has no backend for Intel Macs (it supports macOS 14+ on Apple M1 or newer {where}), "
+                f"{SKIP_ADVICE}.")
+    macos = platform.mac_ver()[0]
+    if macos and _version_tuple(macos)[:1] < (APPLE_MIN_MACOS,):
+        return (f"bitsandbytes supports macOS {APPLE_MIN_MACOS} and newer and this Mac runs macOS {macos} {where}, "
+                f"{SKIP_ADVICE}.")
+    if _version_tuple(installed) < APPLE_MIN_BITSANDBYTES:
+        wanted = ".".join(map(str, APPLE_MIN_BITSANDBYTES))
+        return (f"bitsandbytes {installed} has no Apple backend ({wanted} has one {where}; make setup installs the "
+                f"pinned version), {SKIP_ADVICE}.")
+    if kind == "mps" and _version_tuple(torch.__version__) < MPS_MIN_TORCH:
+        wanted = ".".join(map(str, MPS_MIN_TORCH))
+        return (f"bitsandbytes' MPS backend needs torch {wanted} or newer and this is torch {torch.__version__} "
+                f"({MPS_BACKEND_URL}; make setup installs the pinned version), {SKIP_ADVICE}.")
+    return None
 
 
 class Measurement(BaseModel):
@@ -115,6 +206,8 @@ def plot_measurements(measurements: Measurements) -> Figure:
     if "loss" in panels[2][0]:
         low, high = min(panels[2][1]), max(panels[2][1])
         axes[2].set_ylim(low - 0.5 * (high - low + 0.01), high + 0.5 * (high - low + 0.01))
-    fig.suptitle(f"SmolLM2-135M, four precisions, measured on {measurements.device or 'this machine'}", fontsize=10)
+    words = {1: "one precision", 2: "two precisions", 3: "three precisions", 4: "four precisions"}
+    count = words.get(len(names), f"{len(names)} precisions")
+    fig.suptitle(f"SmolLM2-135M, {count}, measured on {measurements.device or 'this machine'}", fontsize=10)
     fig.tight_layout()
     return fig

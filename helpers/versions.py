@@ -13,6 +13,7 @@ import importlib.metadata
 import re
 from functools import cache
 
+from helpers import colab
 from helpers.paths import REPO_ROOT
 
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
@@ -36,8 +37,9 @@ RENAMED_KEYWORDS: dict[str, tuple[str, str]] = {
                               "write `attn_implementation=\"flash_attention_2\"` (removed in transformers 5)"),
     "no_cuda": ("transformers", "write `use_cpu=True` (`no_cuda=` was removed in transformers 5)"),
 }
-"""Removed keyword -> (library, the one-line fix). Source: ``../shared/notes`` (transformers 5 field diff against
-4.40) and the transformers 5 migration guide."""
+"""Removed keyword -> (library, the one-line fix). Sources: the transformers v5 migration guide
+(https://github.com/huggingface/transformers/blob/main/MIGRATION_GUIDE_V5.md) and release notes
+(https://github.com/huggingface/transformers/releases)."""
 
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 
@@ -65,11 +67,20 @@ def installed_version(name: str) -> str | None:
         return None
 
 
-def version_drift(packages: tuple[str, ...] = KEY_PACKAGES) -> list[tuple[str, str | None, str]]:
+def _colab(on_colab: bool | None) -> bool:
+    return colab.on_colab() if on_colab is None else on_colab
+
+
+def version_drift(packages: tuple[str, ...] = KEY_PACKAGES,
+                  on_colab: bool | None = None) -> list[tuple[str, str | None, str]]:
     """``(name, installed, pinned)`` for each of ``packages`` whose installed version is not its pin.
 
-    A local build tag counts as the pin (``2.13.0+cpu`` is ``2.13.0``). Packages without a pin are skipped.
+    A local build tag counts as the pin (``2.13.0+cpu`` is ``2.13.0``). Packages without a pin are skipped. On Colab
+    (``on_colab``; ``None``: :func:`helpers.colab.on_colab`) only what the launch cell installs is compared
+    (:func:`helpers.colab.installed_by_workshop`): Colab's own torch, numpy, pandas and Jupyter are not drift.
     """
+    if _colab(on_colab):
+        packages = tuple(name for name in packages if colab.installed_by_workshop(name))
     pins = pinned_versions()
     drift = []
     for name in packages:
@@ -82,14 +93,21 @@ def version_drift(packages: tuple[str, ...] = KEY_PACKAGES) -> list[tuple[str, s
     return drift
 
 
-def drift_note(packages: tuple[str, ...] = KEY_PACKAGES) -> str | None:
-    """One line naming the libraries that differ from the pins and the fix, or ``None`` when none differs."""
-    drift = version_drift(packages)
+def drift_note(packages: tuple[str, ...] = KEY_PACKAGES, on_colab: bool | None = None) -> str | None:
+    """One line naming the libraries that differ from the pins and the fix, or ``None`` when none differs.
+
+    On Colab (``on_colab``; ``None``: :func:`helpers.colab.on_colab`) the fix is a fresh runtime and the launch cell,
+    since Colab has no ``make``; see :func:`version_drift` for what is compared there.
+    """
+    in_colab = _colab(on_colab)
+    drift = version_drift(packages, on_colab=in_colab)
     if not drift:
         return None
     listed = ", ".join(f"{name} {installed or 'missing'} (pinned {pinned})" for name, installed, pinned in drift)
-    return (f"Installed versions differ from the workshop's pins: {listed}. A failure may come from that: run "
-            "`make setup` and restart the kernel with the *Python (transformers-workshop)* kernel.")
+    fix = ("choose Runtime > Disconnect and delete runtime, then run this notebook's first code cell again (it "
+           "installs the pins)." if in_colab else
+           "run `make setup` and restart the kernel with the *Python (transformers-workshop)* kernel.")
+    return f"Installed versions differ from the workshop's pins: {listed}. A failure may come from that: {fix}"
 
 
 def diagnose(error: BaseException) -> str | None:
