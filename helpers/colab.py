@@ -85,12 +85,9 @@ def colab_requirements(requirements: Path = REQUIREMENTS) -> list[str]:
 
 def _pins(requirements: Path) -> dict[str, tuple[str, str]]:
     """``{canonical name: (name as written, version)}`` of the ``name==version`` lines of ``requirements``."""
-    pins = {}
-    for line in requirements.read_text().splitlines():
-        name, sep, version = line.split("#")[0].strip().partition("==")
-        if sep:
-            pins[canonicalize_name(name)] = (name.strip(), version.strip())
-    return pins
+    from helpers.versions import pin_lines
+
+    return {canonicalize_name(name): (name, version) for name, version in pin_lines(requirements)}
 
 
 def _older(installed: str | None, pinned: str) -> bool:

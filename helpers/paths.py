@@ -12,6 +12,7 @@ builds a repository path of its own::
       outputs/challenge/.memory-probe/  MEMORY_RECORDS_DIR (each memory measurement, as the probe wrote it)
       outputs/hub/{model,dataset}/      HUB_STAGING_DIR (05 · Reflection: the repositories staged for the Hub)
       build/grades/report.json          GRADE_REPORT    (``make grade``; the Reflection reads it)
+      build/gpu-wheels/                 GPU_WHEELS_DIR  (``make gpu-wheels``: bitsandbytes for ``make gpu-check``)
       build/grading/                    GRADING_DIR     (``make grade``'s scratch copies of outputs/, removed after)
       build/cache/                      CACHE_DIR       (what the grader computes once and reuses)
       build/backups/                    BACKUPS_DIR     (learner notebooks ``make student`` replaced)
@@ -72,6 +73,8 @@ GRADE_REPORT: Path = BUILD_DIR / "grades" / "report.json"
 """``make grade``'s report (schema: :class:`helpers.grade_report.GradeBook`)."""
 CACHE_DIR: Path = BUILD_DIR / "cache"
 """Values the grader computes once per machine and reuses (e.g. the base model's test score)."""
+GPU_WHEELS_DIR: Path = BUILD_DIR / "gpu-wheels"
+"""What ``make gpu-wheels`` downloads for ``make gpu-check`` on a machine without network (bitsandbytes' wheel)."""
 GRADING_DIR: Path = BUILD_DIR / "grading"
 """Where ``make grade`` copies :data:`OUTPUTS_DIR` for each graded run (the notebook writes there); removed after."""
 BACKUPS_DIR: Path = BUILD_DIR / "backups"

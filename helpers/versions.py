@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import re
 from functools import cache
+from pathlib import Path
 
 from helpers import colab
 from helpers.paths import REPO_ROOT
@@ -45,14 +46,20 @@ _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
 @cache
-def pinned_versions() -> dict[str, str]:
-    """``{normalised name: version}`` from ``requirements.txt`` (names lower-case, ``-`` and ``.`` as ``_``)."""
-    pins = {}
-    for line in REQUIREMENTS.read_text().splitlines():
+def pin_lines(requirements: Path = REQUIREMENTS) -> tuple[tuple[str, str], ...]:
+    """``(name as written, version)`` of every ``name==version`` line of ``requirements`` (comments ignored): the one
+    reader of the pins file (:func:`pinned_versions`, ``helpers.colab``'s Colab plan, ``make gpu-wheels``)."""
+    pins = []
+    for line in Path(requirements).read_text().splitlines():
         name, sep, version = line.split("#")[0].strip().partition("==")
         if sep:
-            pins[_normalise(name)] = version.strip()
-    return pins
+            pins.append((name.strip(), version.strip()))
+    return tuple(pins)
+
+
+def pinned_versions() -> dict[str, str]:
+    """``{normalised name: version}`` from ``requirements.txt`` (names lower-case, ``-`` and ``.`` as ``_``)."""
+    return {_normalise(name): version for name, version in pin_lines()}
 
 
 def _normalise(name: str) -> str:

@@ -32,7 +32,6 @@ import argparse
 import importlib.metadata
 import importlib.util
 import math
-import re
 import subprocess
 import sys
 import tempfile
@@ -45,11 +44,12 @@ from typing import Any
 
 import torch
 
-from helpers.paths import REPO_ROOT  # importing helpers points the Hugging Face libraries at the offline cache
+from helpers.paths import GPU_WHEELS_DIR  # importing helpers points the Hugging Face libraries at the offline cache
+from helpers.versions import REQUIREMENTS
 
 NO_GPU_LINE = "no CUDA GPU here: nothing to check (make gpu-check is for a GPU machine)"
 """What the command prints, and all it does, where ``torch.cuda.is_available()`` is false."""
-WHEELS_DIR = REPO_ROOT / "build" / "gpu-wheels"
+WHEELS_DIR = GPU_WHEELS_DIR
 """Default folder of :func:`fill_wheels` (``make gpu-wheels``) and of :func:`ensure_bitsandbytes`."""
 WHEELS_LIMIT_BYTES = 60 * 10**6
 """Most bytes the wheels folder may hold (60 MB: it travels with the repository to the GPU machine)."""
@@ -462,17 +462,19 @@ def run_gpu_check(find_links: str | Path = WHEELS_DIR) -> list[Row]:
 # --------------------------------------------------------------------------- make gpu-wheels
 
 
-def pinned_version(package: str, requirements: str | Path = REPO_ROOT / "requirements.txt") -> str:
+def pinned_version(package: str, requirements: str | Path = REQUIREMENTS) -> str:
     """The ``package==VERSION`` pin of ``requirements`` (case and ``-``/``_`` insensitive).
 
     Raises:
         ValueError: the file does not pin ``package``.
     """
-    name = re.sub(r"[-_.]+", "-", package).lower()
-    for line in Path(requirements).read_text(encoding="utf-8").splitlines():
-        found = re.match(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#]+)", line)
-        if found and re.sub(r"[-_.]+", "-", found[1]).lower() == name:
-            return found[2]
+    from packaging.utils import canonicalize_name
+
+    from helpers.versions import pin_lines
+
+    for name, version in pin_lines(Path(requirements)):
+        if canonicalize_name(name) == canonicalize_name(package):
+            return version
     raise ValueError(f"{requirements} does not pin {package} (no '{package}==VERSION' line).")
 
 
