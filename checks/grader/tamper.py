@@ -65,10 +65,8 @@ def _library_members() -> dict[str, int]:
     """``{"torch.allclose": id, ...}`` for :data:`GUARDED_LIBRARY`, of the modules imported so far."""
     found = {}
     for owner, names in GUARDED_LIBRARY.items():
-        module_name, _, class_name = owner.partition(".") if owner == "torch.Tensor" else (owner, "", "")
-        target = sys.modules.get(module_name)
-        if class_name:
-            target = getattr(target, class_name, None)
+        parent, _, attribute = owner.rpartition(".")  # a module ("torch.testing"), else a class of one ("torch.Tensor")
+        target = sys.modules.get(owner) or getattr(sys.modules.get(parent), attribute, None)
         if target is None:
             continue
         for name in names:
