@@ -54,7 +54,7 @@ class DeviceInfo:
         from helpers import env
 
         dtype = str(self.dtype).removeprefix("torch.")
-        training = "float32" if self.mixed_precision == "no" else f"{self.mixed_precision} mixed precision"
+        training = training_label(self.mixed_precision)
         return (
             f"device={self.device.type} ({self.name}) | weights={dtype} | training={training} | "
             f"seed={self.seed} | threads={self.threads} | torch {torch.__version__.split('+')[0]} | "
@@ -106,6 +106,16 @@ class Precision:
     dtype: torch.dtype
     mixed_precision: str
     compute_dtype: torch.dtype
+
+    @property
+    def training(self) -> str:
+        """How the Trainer multiplies, in words (:func:`training_label`)."""
+        return training_label(self.mixed_precision)
+
+
+def training_label(mixed: str) -> str:
+    """``"bf16 mixed precision"``, ``"fp16 mixed precision"`` or ``"float32"`` for a mixed precision ``mixed``."""
+    return "float32" if mixed == "no" else f"{mixed} mixed precision"
 
 
 def cuda_bf16_native(device: torch.device | str | None = None) -> bool:

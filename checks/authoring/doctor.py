@@ -209,7 +209,7 @@ def check_cpu() -> Section:
     """
     import torch
 
-    from helpers.device import _cpu_flags, cpu_bf16_native, mixed_precision, pick_device, pick_dtype
+    from helpers.device import _cpu_flags, cpu_bf16_native, pick_device, precision
 
     flags = _cpu_flags()
     if flags:
@@ -217,13 +217,12 @@ def check_cpu() -> Section:
     else:
         features = "instruction set not listed (no /proc/cpuinfo)"
     device = pick_device()
-    training = {"bf16": "bf16 mixed precision", "fp16": "fp16 mixed precision", "no": "float32"}[
-        mixed_precision(device)]
+    chosen = precision(device)
     lines = [
         f"{_cpu_model()}, {os.cpu_count()} logical cores, torch uses {torch.get_num_threads()} threads",
         f"{features}; torch kernels: {torch.backends.cpu.get_cpu_capability()}; "
         f"native bf16 matmuls: {'yes' if cpu_bf16_native() else 'no'}",
-        f"device={device.type}, weights={str(pick_dtype(device)).removeprefix('torch.')}, training={training}",
+        f"device={device.type}, weights={str(chosen.dtype).removeprefix('torch.')}, training={chosen.training}",
     ]
     return Section("CPU", lines)
 
@@ -354,7 +353,8 @@ def stored_compute_s(folder: Path | None = None) -> dict[Phase, float]:
         :class:`authoring.phases.Phase` -> seconds.
     """
     import json
-    from datetime import datetime
+
+    from bench.notebooks import cell_seconds
 
     folder = folder or SOLUTIONS_DIR
     result: dict[Phase, float] = {}
@@ -364,13 +364,9 @@ def stored_compute_s(folder: Path | None = None) -> dict[Phase, float]:
             continue
         total, timed = 0.0, False
         for cell in json.loads(notebooks[0].read_text(encoding="utf-8")).get("cells", []):
-            execution = cell.get("metadata", {}).get("execution", {})
-            try:
-                started = datetime.fromisoformat(execution["iopub.execute_input"].replace("Z", "+00:00"))
-                ended = datetime.fromisoformat(execution["shell.execute_reply"].replace("Z", "+00:00"))
-            except (KeyError, TypeError, ValueError):
-                continue
-            total, timed = total + (ended - started).total_seconds(), True
+            seconds = cell_seconds(cell)
+            if seconds is not None:
+                total, timed = total + seconds, True
         if timed:
             result[phase] = total
     return result
