@@ -172,27 +172,26 @@ def _first_line(err: BaseException, limit: int = 160) -> str:
 
 
 def check_precision() -> tuple[Any, str]:
-    """Run ``helpers.setup(verbose=False)`` and check its precision decision against torch's own answers.
+    """Run ``helpers.setup(verbose=False)`` and check its precision against the GPU's own compute capability.
 
     Returns:
         (``DeviceInfo``, detail).
 
     Raises:
-        GpuCheckError: the info's dtype or mixed precision differs from ``pick_dtype``/``mixed_precision``, or bf16
-            was chosen on a GPU without bf16 (``torch.cuda.is_bf16_supported()``).
+        GpuCheckError: bf16 was chosen on a GPU before Ampere (compute capability below 8.0, where bf16 is emulated),
+            or fp16 on one that runs bf16 natively.
     """
-    from helpers.device import compute_dtype, mixed_precision, pick_dtype, setup
+    from helpers.device import setup
 
     info = setup(verbose=False)
-    if info.dtype != pick_dtype(info.device) or info.mixed_precision != mixed_precision(info.device):
-        raise GpuCheckError(f"setup() chose {info.dtype}/{info.mixed_precision} but pick_dtype/mixed_precision "
-                            f"say {pick_dtype(info.device)}/{mixed_precision(info.device)}")
     precision_flags(info.mixed_precision)
-    if info.device.type == "cuda" and torch.bfloat16 in (info.dtype, compute_dtype(info.device)) \
-            and not torch.cuda.is_bf16_supported():
-        raise GpuCheckError(f"bf16 chosen on {info.name}, which has no bf16 (torch.cuda.is_bf16_supported() is False)")
+    if info.device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(info.device)
+        if (info.mixed_precision == "bf16") != (major >= 8):
+            raise GpuCheckError(f"{info.mixed_precision} chosen on {info.name} (compute capability {major}.{minor}): "
+                                "bf16 is native from 8.0 (Ampere), fp16 before")
     return info, (f"{info.device.type} ({info.name}): weights {str(info.dtype).removeprefix('torch.')}, training "
-                  f"{info.mixed_precision}, compute {str(compute_dtype(info.device)).removeprefix('torch.')}")
+                  f"{info.mixed_precision}, compute {str(info.compute_dtype).removeprefix('torch.')}")
 
 
 def ensure_bitsandbytes(find_links: str | Path = WHEELS_DIR) -> str:
