@@ -33,27 +33,27 @@ models: $(STAMP)  ## prepare the offline models (one-time GGUF conversion, cache
 	$(PY) -m helpers.models
 
 run: $(STAMP)  ## prepare models and execute every solution notebook into build/ (the challenge's bonuses: BONUS=1)
-	$(PY) -m authoring.run_notebooks $(if $(BONUS),--bonus)
+	$(PY) -m checks.authoring.run_notebooks $(if $(BONUS),--bonus)
 
 student: $(STAMP)  ## write notebooks/ (learner copies) from solutions/
-	$(PY) -m authoring.student
+	$(PY) -m checks.authoring.student
 
 doctor: $(STAMP)  ## check this machine before the workshop: Python, disk, memory, CPU, models, kernel, pins, pace (~10 s)
-	$(PY) -m authoring.doctor
+	$(PY) -m checks.authoring.doctor
 
 gpu-check:  ## on a CUDA machine (torch, transformers, peft installed, no network): quantized loads, LoRA, QLoRA, memory (~3 min; PY=python3 without .venv)
-	HF_HUB_OFFLINE=1 PYTHONPATH=checks:. $(PY) -m bench.gpu_check $(ARGS)
+	HF_HUB_OFFLINE=1 PYTHONPATH=. $(PY) -m checks.bench.gpu_check $(ARGS)
 
 gpu-wheels:  ## download the pinned bitsandbytes Linux wheel into build/gpu-wheels for make gpu-check (60 MB at most)
-	PYTHONPATH=checks:. $(PY) -m bench.gpu_check --wheels build/gpu-wheels
+	PYTHONPATH=. $(PY) -m checks.bench.gpu_check --wheels build/gpu-wheels
 
 grade: $(STAMP)  ## grade notebooks/ (or NB=path/to/notebook.ipynb) and write build/grades/report.json
-	$(PY) -m grader $(NB) $(ARGS)
+	$(PY) -m checks.grader $(NB) $(ARGS)
 
 lint: $(STAMP)  ## ruff over helpers/, checks/, data/ and every notebook
 	$(VENV)/bin/ruff check helpers checks solutions notebooks data
 
-NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p nbval_ignore_stderr -p nbval_skip_checks
+NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with checks/tests/nbval_sanitize.cfg -p checks.tests.nbval_ignore_stderr -p checks.tests.nbval_skip_checks
 # nbval skips the helpers.check(...) cells (the grader self-test runs those checks) and runs a notebook only where it
 # compares stored output (cells tagged nbval-check-output: 01, 02, 03). The challenge and the
 # reflection compare nothing, and the grader self-test (checks/tests/test_wrong_variants.py)
@@ -67,10 +67,10 @@ lab: $(STAMP)  ## open JupyterLab with the workshop kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
 
 bench: $(STAMP)  ## measure notebooks, generation, training, check() and grading into build/bench/ (CPU=avx2: the AVX2 stand-in; ARGS="--only notebooks")
-	$(if $(filter avx2,$(CPU)),$(STAND_IN)) HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m bench --cpu $(CPU) $(ARGS)
+	$(if $(filter avx2,$(CPU)),$(STAND_IN)) HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m checks.bench --cpu $(CPU) $(ARGS)
 
 resolve: $(STAMP)  ## check that the pins install on Python 3.10-3.13 for Linux, macOS and Windows (downloads; not in make test)
-	$(PY) -m authoring.resolve_pins
+	$(PY) -m checks.authoring.resolve_pins
 
 clean:  ## remove build outputs (keeps .venv and the model cache)
 	rm -rf build .pytest_cache

@@ -12,8 +12,11 @@ by their Hub ids (see :mod:`helpers.env`)::
 Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models`` (the offline cache ``make models``
 writes), ``versions`` (pins, drift, one-line diagnoses), ``colab`` (a Colab session's set-up), ``quantization``
 (the Exercise's measurement file), ``memory``, ``processes``, ``self_assessment``, ``grade_report`` and
-``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status). The
-grading engine itself lives in ``checks/grader``; ``check`` and ``catch_up`` are its entry points for notebooks.
+``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status).
+
+``helpers`` is the ground floor: it imports nothing of the grading package ``checks`` except in one place,
+``helpers.check`` and ``helpers.catch_up``, a documented re-export of :func:`checks.check` and
+:func:`checks.catch_up` (the grader's entry for notebooks), loaded only when a notebook calls them.
 """
 
 from __future__ import annotations
@@ -37,12 +40,8 @@ def __getattr__(name: str) -> Any:
         from helpers.memory import format_bytes
 
         return format_bytes
-    if name == "check":
-        from grader import check
+    if name in ("check", "catch_up"):  # the one upward import: a re-export of the grader's entry for notebooks
+        import checks
 
-        return check
-    if name == "catch_up":
-        from grader import catch_up
-
-        return catch_up
+        return getattr(checks, name)
     raise AttributeError(f"module 'helpers' has no attribute {name!r}")

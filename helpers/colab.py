@@ -1,7 +1,7 @@
 """Google Colab: install the workshop's teaching libraries at their pins into Colab's running kernel, and nothing else.
 
 Every notebook's first code cell clones the repository on Colab and calls :func:`prepare`; elsewhere that cell does
-nothing. The launch cell itself is written by ``python -m authoring.launch``.
+nothing. The launch cell itself is written by ``python -m checks.authoring.launch``.
 
 Colab's kernel runs on the packages of its own image (ipython 7.34, ipykernel 6.17, jupyter_client 7.4, tornado,
 pyzmq, ...), and Colab warns that upgrading ipython, ipykernel, tornado, prompt-toolkit or pyzmq can crash the
@@ -166,8 +166,7 @@ def prepare() -> None:
         subprocess.run([*pip, "--no-deps", "--no-build-isolation", "-e", str(REPO_ROOT)], check=True)
         subprocess.run([sys.executable, "-m", "helpers.models"], check=True, cwd=REPO_ROOT)
         stamp.touch()
-    for folder in (REPO_ROOT, REPO_ROOT / "checks"):  # an editable install is seen only by new processes
-        if str(folder) not in sys.path:
-            sys.path.insert(0, str(folder))
+    if str(REPO_ROOT) not in sys.path:  # an editable install is seen only by new processes
+        sys.path.insert(0, str(REPO_ROOT))
     os.chdir(NOTEBOOKS_DIR)
     print(f"Workshop ready in {REPO_ROOT}. Run the set-up cell below.")

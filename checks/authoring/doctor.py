@@ -2,7 +2,7 @@
 
 A learner runs it before the workshop (an instructor asks the room for it) and pastes its report into a bug report::
 
-    .venv/bin/python -m authoring.doctor
+    .venv/bin/python -m checks.authoring.doctor
 
 It reports Python, the platform (Colab, Binder, a dev container or a plain machine), free disk, memory, the CPU's
 instruction set and the precision it implies, the prepared models, the Jupyter kernel, library versions against the
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import helpers  # noqa: F401  (first: it points the Hugging Face libraries at the workshop's offline cache)
-from authoring.phases import PHASES, Phase
+from checks.course import NOTEBOOKS, Notebook, notebook
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR, WORKSHOP_CACHE
 
 SUPPORTED_PYTHON: tuple[tuple[int, int], tuple[int, int]] = ((3, 11), (3, 13))
@@ -47,8 +47,8 @@ BINDER_VARIABLES = ("BINDER_REPO_URL", "BINDER_LAUNCH_HOST", "BINDER_REF_URL", "
 """Environment variables BinderHub's spawner sets in every server it launches (``BinderSpawnerMixin.get_env``,
 https://github.com/jupyterhub/binderhub/blob/main/binderhub/binderspawner_mixin.py), and the Kubernetes service
 variable of mybinder.org's ``binder`` service."""
-CHALLENGE_PREFIX = "04"
-"""The phase :func:`helpers.challenge.pace.measure_pace` estimates (:data:`authoring.phases.PHASES`)."""
+CHALLENGE_PART = "challenge"
+"""The notebook :func:`helpers.challenge.pace.measure_pace` estimates (a part of :data:`checks.course.NOTEBOOKS`)."""
 DEV_CONTAINER_VARIABLES = ("CODESPACES", "REMOTE_CONTAINERS")
 """``CODESPACES=true`` in GitHub Codespaces (https://docs.github.com/en/codespaces/developing-in-a-codespace/
 default-environment-variables-for-your-codespace), ``REMOTE_CONTAINERS=true`` in VS Code's Dev Containers."""
@@ -108,8 +108,8 @@ def detect_platform(environ: Mapping[str, str] | None = None, *, on_colab: bool 
     Args:
         environ: environment variables (default: ``os.environ``); for tests.
         on_colab: whether this is a Colab kernel (default: :func:`helpers.colab.on_colab`); for tests. A process a
-            Colab cell starts (``!python -m authoring.doctor``) has not loaded ``google.colab``: :data:`COLAB_VARIABLE`
-            tells it.
+            Colab cell starts (``!python -m checks.authoring.doctor``) has not loaded ``google.colab``:
+            :data:`COLAB_VARIABLE` tells it.
         dockerenv: the file Docker creates at the root of every container.
     """
     from helpers.colab import on_colab as colab_check
@@ -327,11 +327,12 @@ def check_pace(measure: Callable[[], object] | None = None, *, models_ready: boo
         return section
     estimates: dict[str, float] = pace.estimates
     bonus = sum(seconds for name, seconds in estimates.items() if name.startswith("Bonus"))
-    stored = ", ".join(f"{phase.prefix} {seconds:.0f} s" for phase, seconds in stored_compute_s().items()
-                       if phase.prefix != CHALLENGE_PREFIX)
+    stored = ", ".join(f"{row.number} {seconds:.0f} s" for row, seconds in stored_compute_s().items()
+                       if row.part != CHALLENGE_PART)
     section.lines += [
         f"one LoRA step {pace.seconds_per_step:.2f} s (measured in {pace.measured_s:.0f} s)",
-        f"{CHALLENGE_PREFIX} LoRA challenge (measured here): core {pace.core_s / 60:.1f} min of computing, "
+        f"{notebook(CHALLENGE_PART).number} LoRA challenge (measured here): core {pace.core_s / 60:.1f} min of "
+        "computing, "
         f"bonuses {bonus / 60:.1f} min"
         + ("; the faster setting (fewer adapted blocks) will be chosen" if pace.fast else ""),
         f"other phases not measured; their solutions' stored runs computed {stored or 'no stored timings'}",
@@ -339,7 +340,7 @@ def check_pace(measure: Callable[[], object] | None = None, *, models_ready: boo
     return section
 
 
-def stored_compute_s(folder: Path | None = None) -> dict[Phase, float]:
+def stored_compute_s(folder: Path | None = None) -> dict[Notebook, float]:
     """Seconds each phase's solution notebook computed when it was last executed, from its cells' metadata.
 
     Sums every code cell's ``metadata.execution`` span, ``iopub.execute_input`` to ``shell.execute_reply`` (the
@@ -350,16 +351,16 @@ def stored_compute_s(folder: Path | None = None) -> dict[Phase, float]:
         folder: where the notebooks are (default: :data:`helpers.paths.SOLUTIONS_DIR`).
 
     Returns:
-        :class:`authoring.phases.Phase` -> seconds.
+        :class:`checks.course.Notebook` -> seconds.
     """
     import json
 
-    from bench.notebooks import cell_seconds
+    from checks.bench.notebooks import cell_seconds
 
     folder = folder or SOLUTIONS_DIR
-    result: dict[Phase, float] = {}
-    for phase in PHASES:
-        notebooks = sorted(folder.glob(f"{phase.prefix}_*.ipynb"))
+    result: dict[Notebook, float] = {}
+    for row in NOTEBOOKS:
+        notebooks = sorted(folder.glob(f"{row.prefix}*.ipynb"))
         if not notebooks:
             continue
         total, timed = 0.0, False
@@ -368,7 +369,7 @@ def stored_compute_s(folder: Path | None = None) -> dict[Phase, float]:
             if seconds is not None:
                 total, timed = total + seconds, True
         if timed:
-            result[phase] = total
+            result[row] = total
     return result
 
 
@@ -411,7 +412,8 @@ def _seconds_since_start() -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the report; return 1 when there is a problem, else 0."""
-    argparse.ArgumentParser(prog="python -m authoring.doctor", description=__doc__.splitlines()[0]).parse_args(argv)
+    argparse.ArgumentParser(prog="python -m checks.authoring.doctor",
+                            description=__doc__.splitlines()[0]).parse_args(argv)
     sections = run_checks()
     print(render(sections, _seconds_since_start()))
     return 1 if any(section.problems for section in sections) else 0

@@ -1,4 +1,4 @@
-"""``python -m authoring.launch``: write each notebook's "Open in Colab" badge and Colab launch cell.
+"""``python -m checks.authoring.launch``: write each notebook's "Open in Colab" badge and Colab launch cell.
 
 Learners launch where they are: Colab (a badge in each notebook's first cell and in the README, plus a first code
 cell that prepares a Colab session), a dev container (``.devcontainer/devcontainer.json``) or Binder

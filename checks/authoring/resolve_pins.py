@@ -15,8 +15,8 @@ Python the README promises does not resolve.
 
 Usage::
 
-    python -m authoring.resolve_pins                  # 3.10-3.13 x Linux x86-64, macOS arm64, Windows x86-64
-    python -m authoring.resolve_pins --python 3.12    # one version
+    python -m checks.authoring.resolve_pins                  # 3.10-3.13 x Linux x86-64, macOS arm64, Windows x86-64
+    python -m checks.authoring.resolve_pins --python 3.12    # one version
 """
 
 from __future__ import annotations

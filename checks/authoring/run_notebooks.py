@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from authoring.phases import phase_of
+from checks.course import notebook_of
 from helpers.paths import BUILD_DIR, SOLUTIONS_DIR, shown_path
 
 KERNEL_NAME = "transformers-workshop"
@@ -146,20 +146,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     results = []
     for nb in notebooks:
-        phase = phase_of(nb)
-        print(f"Running {nb.name} ({phase.name}) ...", flush=True)
+        row = notebook_of(nb)
+        print(f"Running {nb.name} ({row.phase}) ...", flush=True)
         result = run_notebook(Path(nb).resolve(), args.out, store=args.store, bonus=args.bonus or args.store)
         status = "ok" if not result.error else f"FAILED: {result.error}"
         print(f"  {status} in {result.seconds:.1f} s", flush=True)
-        results.append((phase, result))
+        results.append((row, result))
 
     print()
     print(f"{'notebook':<46}{'phase':<16}{'wall time':>10}{'target':>9}{'time box':>10}  status")
-    for phase, r in results:
-        within = "ok" if r.seconds <= phase.run_target_s else "SLOW"
+    for row, r in results:
+        within = "ok" if r.seconds <= row.run_target_s else "SLOW"
         status = "FAILED" if r.error else within
-        print(f"{r.notebook.name:<46}{phase.name:<16}{r.seconds:>9.1f}s{phase.run_target_s:>8}s"
-              f"{_fmt_minutes(phase.budget_s):>10}  {status}")
+        print(f"{r.notebook.name:<46}{row.phase:<16}{r.seconds:>9.1f}s{row.run_target_s:>8}s"
+              f"{_fmt_minutes(row.box_s):>10}  {status}")
     if not (args.bonus or args.store):
         print("\nThe bonus sections were not executed (their outputs are cleared in build/): BONUS=1 runs them.")
     print(f"\nExecuted notebooks and HTML in {shown_path(args.out)}/")

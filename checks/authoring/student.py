@@ -106,7 +106,7 @@ def student_text(source: Path) -> str:
     """What ``notebooks/<source.name>`` should hold for ``solutions/<source.name>`` (a notebook or a script)."""
     if source.suffix == ".py":
         return student_script(source.read_text(), source.name)
-    from authoring.launch import with_badge
+    from checks.authoring.launch import with_badge
 
     student = to_student(nbformat.read(source, as_version=4), source.name)
     if student.cells and student.cells[0].cell_type == "markdown":  # the Colab badge opens the learner's copy

@@ -1,6 +1,6 @@
 """``make bench``: the workshop's speed and memory, measured in one run on this machine.
 
-``python -m bench`` (``make bench``) measures, side by side, and merges into ``build/bench/bench.json``
+``python -m checks.bench`` (``make bench``) measures, side by side, and merges into ``build/bench/bench.json``
 (schema :class:`bench.report.BenchFile`) with a plot ``build/bench/bench.png``:
 
 * each solution notebook's wall time, its slowest cells and the latency of every ``helpers.check`` cell

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
-    from bench.machine import check_kind
+    from checks.bench.machine import check_kind
 
     try:
         check_kind(args.cpu)
@@ -26,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}")
         return 2
 
-    from bench.machine import describe
-    from bench.plot import plot
-    from bench.report import BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
+    from checks.bench.machine import describe
+    from checks.bench.plot import plot
+    from checks.bench.report import BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
     from helpers import env
     from helpers.paths import SOLUTIONS_DIR, shown_path
 
@@ -62,26 +62,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _inference():
-    from bench.inference import measure_inference
+    from checks.bench.inference import measure_inference
 
     return measure_inference()
 
 
 def _training():
-    from bench.training import measure_training
+    from checks.bench.training import measure_training
 
     return measure_training()
 
 
 def _notebooks(solutions, kind: str):
-    from bench.notebooks import run_solutions
-    from bench.report import BENCH_DIR
+    from checks.bench.notebooks import run_solutions
+    from checks.bench.report import BENCH_DIR
 
     return run_solutions(solutions, BENCH_DIR / kind / "notebooks")
 
 
 def _grading(notebooks):
-    from bench.grading import grade_solutions
+    from checks.bench.grading import grade_solutions
 
     return grade_solutions(notebooks)
 

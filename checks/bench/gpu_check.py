@@ -4,11 +4,11 @@ On a machine with torch, transformers and peft already installed (bitsandbytes i
 it is missing, see :func:`ensure_bitsandbytes`), each step below runs once on the GPU and becomes one row of a table
 (step, result, seconds, detail); the command exits 1 when a step failed::
 
-    PYTHONPATH=checks:. python -m bench.gpu_check            # on the GPU machine
-    PYTHONPATH=checks:. python -m bench.gpu_check --wheels build/gpu-wheels   # where pip can download, beforehand
+    PYTHONPATH=. python -m checks.bench.gpu_check            # on the GPU machine
+    PYTHONPATH=. python -m checks.bench.gpu_check --wheels build/gpu-wheels   # where pip can download, beforehand
 
 The steps use a tiny Llama with random weights (hidden size 64, 2 blocks, SmolLM2's 49,152-token vocabulary: the idea
-of ``random_llama`` in ``checks/autograders/exercise.py``) and SmolLM2's tokenizer from the workshop's offline cache
+of ``random_llama`` in ``checks/parts/exercise.py``) and SmolLM2's tokenizer from the workshop's offline cache
 (a small byte-level BPE tokenizer built in code when that cache is missing; the table says which):
 
 * ``precision``: :func:`helpers.device.setup` and its decision (``pick_dtype``, ``mixed_precision``, compute dtype);
@@ -494,7 +494,7 @@ def fill_wheels(folder: str | Path = WHEELS_DIR, *, limit_bytes: int = WHEELS_LI
     """Download what ``make gpu-check`` needs beyond torch, transformers and peft into ``folder``.
 
     That is bitsandbytes' wheel at the ``requirements.txt`` pin (43 MB for 0.50.2). The workshop's own code is not
-    packed: it travels with the repository, and ``PYTHONPATH=checks:.`` makes ``helpers`` and ``bench`` importable.
+    packed: it travels with the repository, and ``PYTHONPATH=.`` makes ``helpers`` and ``checks`` importable.
 
     Args:
         folder: where the wheels go (created).
@@ -527,8 +527,8 @@ def fill_wheels(folder: str | Path = WHEELS_DIR, *, limit_bytes: int = WHEELS_LI
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m bench.gpu_check [--find-links DIR]`` or ``--wheels DIR``; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m bench.gpu_check",
+    """``python -m checks.bench.gpu_check [--find-links DIR]`` or ``--wheels DIR``; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m checks.bench.gpu_check",
                                      description=__doc__.splitlines()[0].replace("``", ""))
     parser.add_argument("--wheels", type=Path, metavar="DIR",
                         help="download bitsandbytes' Linux x86-64 wheel (the pinned version) into DIR and stop")

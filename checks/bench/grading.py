@@ -8,8 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.report import GradeRun
-from grader.registry import part_for_notebook
+from checks.bench.report import GradeRun
+from checks.grader.registry import part_for_notebook
 from helpers.grade_report import read_report
 
 GRADE_TIMEOUT_S = 3600
@@ -17,7 +17,7 @@ GRADE_TIMEOUT_S = 3600
 
 
 def grade_solutions(notebooks: list[Path]) -> list[GradeRun]:
-    """Run ``python -m grader NOTEBOOK --json TMP`` for each notebook and time it.
+    """Run ``python -m checks.grader NOTEBOOK --json TMP`` for each notebook and time it.
 
     The report goes to a temporary file, so a learner's ``build/grades/report.json`` is left alone.
     """
@@ -28,7 +28,7 @@ def grade_solutions(notebooks: list[Path]) -> list[GradeRun]:
             report = Path(tmp) / f"{part}.json"
             print(f"  make grade NB={path.name} ...", end=" ", flush=True)
             started = time.perf_counter()
-            done = subprocess.run([sys.executable, "-m", "grader", str(path), "--json", str(report)],
+            done = subprocess.run([sys.executable, "-m", "checks.grader", str(path), "--json", str(report)],
                                   capture_output=True, text=True, timeout=GRADE_TIMEOUT_S)
             seconds = time.perf_counter() - started
             book = read_report(report) if report.is_file() else None

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from bench.report import Generation, Inference
+from checks.bench.report import Generation, Inference
 from helpers.models import CHAT_MODEL_ID
 
 PROMPTS = 8

@@ -6,9 +6,9 @@ import ast
 from datetime import datetime
 from pathlib import Path
 
-from authoring.phases import phase_of
-from authoring.run_notebooks import BONUS_HEADING, run_notebook
-from bench.report import ALL_TASKS, CellTime, CheckTime, NotebookRun
+from checks.authoring.run_notebooks import BONUS_HEADING, run_notebook
+from checks.bench.report import ALL_TASKS, CellTime, CheckTime, NotebookRun
+from checks.course import notebook_of
 
 SLOWEST_CELLS = 5
 """Cells listed per notebook, slowest first."""
@@ -71,7 +71,7 @@ def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
     slowest = sorted(cells, key=lambda c: c.seconds, reverse=True)[:SLOWEST_CELLS]
     return NotebookRun(
         notebook=notebook, seconds=round(seconds, 1), cells_seconds=round(running, 1),
-        core_seconds=None if core is None else round(core, 1), target_s=phase_of(notebook).run_target_s,
+        core_seconds=None if core is None else round(core, 1), target_s=notebook_of(notebook).run_target_s,
         error=error, slowest_cells=slowest, checks=checks,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.report import ALL_TASKS, BenchFile
+from checks.bench.report import ALL_TASKS, BenchFile
 
 COLORS = {"native": "tab:blue", "avx2": "tab:orange"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bench.machine import Machine
+from checks.bench.machine import Machine
 from helpers.paths import BUILD_DIR
 
 BENCH_DIR: Path = BUILD_DIR / "bench"
@@ -48,7 +48,7 @@ class NotebookRun(BaseModel):
     core_seconds: float | None
     """Cells before the first ``## Bonus`` heading (the challenge's core path); ``None`` without bonus."""
     target_s: int
-    """``authoring.phases``' run target of the phase."""
+    """the course table's run target of the notebook (:data:`checks.course.NOTEBOOKS`)."""
     error: str
     slowest_cells: list[CellTime]
     checks: list[CheckTime]

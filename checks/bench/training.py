@@ -7,11 +7,9 @@ of the machine.
 
 from __future__ import annotations
 
-import sys
-
 import torch
 
-from bench.report import Recipe, Training, TrainingMode
+from checks.bench.report import Recipe, Training, TrainingMode
 
 STEPS = 5
 """Training steps per measurement: 1 for the memory peak, 4 timed (the median is reported)."""
@@ -20,14 +18,6 @@ TICKETS = 4
 NAIVE_MAX_LENGTH = 256
 """The naive recipe pads every ticket to this many tokens (``padding="max_length"``), as many tutorials do."""
 NAIVE_DROPOUT = 0.1
-
-
-def _reference():
-    """The grader's reference solution (``checks/reference/lora.py``), loaded the way the challenge grader loads it."""
-    from grader.registry import load_part
-
-    load_part("challenge")
-    return sys.modules["workshop_autograders.challenge"]._reference()
 
 
 def _row(result: dict, tokens: int) -> TrainingMode:
@@ -43,12 +33,12 @@ def measure_training() -> Training:
     """Measure the three strategies on the course's batch, then the naive recipe; one process each."""
     from transformers import AutoTokenizer, BitsAndBytesConfig
 
+    from checks.reference import lora as reference
     from helpers.challenge.memory_probe import measure_training_memory
     from helpers.challenge.training import keep_answer_logits
     from helpers.device import compute_dtype, mixed_precision
     from helpers.models import CHAT_MODEL_ID
 
-    reference = _reference()
     tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
     examples = [dict(e) for e in reference.build_splits(tokenizer, ("train",), limit=TICKETS)["train"]]
     collator = keep_answer_logits(reference.data_collator(tokenizer))

@@ -2,7 +2,7 @@
 
 * In a notebook: ``check("demo")`` grades the live kernel's variables at once; a failing task's hint gets more
   specific on repeated attempts and then points to the task's catch-up (``catch_up("exercise", "Task 1")``).
-* From a terminal: ``make grade`` (``python -m grader``) runs each
+* From a terminal: ``make grade`` (``python -m checks.grader``) runs each
   notebook in a fresh process and prints a score table.
 * In pytest: :func:`grade_notebook` returns a :class:`GradeReport`.
 """
@@ -14,7 +14,7 @@ import os
 import sys
 from collections import Counter
 
-from grader.registry import (
+from checks.grader.registry import (
     Check,
     CheckFailed,
     CheckResult,
@@ -28,8 +28,8 @@ from grader.registry import (
     require,
     run_checks,
 )
-from grader.report import format_results, results_html
-from grader.runner import GRADING_ENV, SOLUTION_KEY, GradeReport, grade_notebook, grade_variants
+from checks.grader.report import format_results, results_html
+from checks.grader.runner import GRADING_ENV, SOLUTION_KEY, GradeReport, grade_notebook, grade_variants
 
 __all__ = [
     "SOLUTION_KEY", "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "Score", "available_parts",

@@ -1,6 +1,6 @@
 """``make grade``: grade notebooks in fresh processes and print a score table.
 
-Usage: ``python -m grader [NOTEBOOK ...] [--json PATH] [--slower FACTOR]``.
+Usage: ``python -m checks.grader [NOTEBOOK ...] [--json PATH] [--slower FACTOR]``.
 With no notebook, grades every learner notebook in ``notebooks/`` that has an
 autograder part. The JSON report keeps the latest result of every part: grading one
 notebook replaces that part's entry and leaves the others (the Reflection notebook
@@ -15,10 +15,10 @@ import textwrap
 import time
 from pathlib import Path
 
-from grader.limits import measure_machine
-from grader.registry import available_parts, load_part
-from grader.report import format_results
-from grader.runner import grade_notebook
+from checks.grader.limits import measure_machine
+from checks.grader.registry import available_parts, load_part
+from checks.grader.report import format_results
+from checks.grader.runner import grade_notebook
 from helpers.grade_report import ABOUT, GradeBook, GradedNotebook, ReportError, read_report, write_report
 from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=GRADE_REPORT, help="where to write the JSON report")
     parser.add_argument("--slower", type=float, default=1.0, metavar="FACTOR",
                         help="multiply every time limit again (the grader already measures the machine; see "
-                             "grader.limits)")
+                             "checks.grader.limits)")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or _default_notebooks()
     print(textwrap.fill(ABOUT, 110, break_on_hyphens=False), end="\n\n")

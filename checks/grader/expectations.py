@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.registry import expect
+from checks.grader.registry import expect
 
 
 def expect_nf4_config(config: Any, name: str) -> None:

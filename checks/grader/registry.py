@@ -1,8 +1,8 @@
 """Check definitions: how an autograder part is declared and run.
 
-A part lives in ``checks/autograders/<part>.py`` and declares::
+A part lives in ``checks/parts/<part>.py`` (its row in :data:`checks.course.NOTEBOOKS` names the notebook it
+grades) and declares::
 
-    NOTEBOOK = "02_demo"          # file-name prefix of the notebook it grades
     part = Part("demo")
 
     @part.check("mean_pool returns one vector per sentence", task="Your turn: mean pooling",
@@ -31,8 +31,7 @@ or :func:`require`). The same definitions serve ``check(...)`` in the notebook,
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
+import importlib
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -40,11 +39,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers.grade_report import OPTIONAL_PREFIX
-from helpers.paths import REPO_ROOT
-
-AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
-
+from checks import course
+from checks.course import OPTIONAL_PREFIX
 
 CAUGHT_UP: set[tuple[str, str]] = set()
 """``(part, task)`` pairs this process caught up with :func:`catch_up` (the notebook's kernel, or the grading child)."""
@@ -255,50 +251,35 @@ class Score:
 
 
 def available_parts() -> list[str]:
-    """Names of the parts defined in ``checks/autograders/``."""
-    return sorted(p.stem for p in AUTOGRADERS_DIR.glob("*.py") if not p.stem.startswith("_"))
+    """Names of the parts, in course order (:data:`checks.course.NOTEBOOKS`)."""
+    return course.parts()
 
 
 def load_part(name: str) -> Part:
-    """Import ``checks/autograders/<name>.py`` (once per process) and return its ``part``.
+    """The ``part`` of ``checks.parts.<name>`` (imported once per process), with its notebook's prefix.
 
     Raises:
         ValueError: no such part; the message lists the available ones.
     """
-    if not isinstance(name, str) or not name.isidentifier() or not (AUTOGRADERS_DIR / f"{name}.py").exists():
+    if not isinstance(name, str) or name not in course.parts():
         raise ValueError(f"Unknown autograder part {name!r}. Available: {available_parts()}")
     return _import_part(name)
 
 
 @functools.cache
 def _import_part(name: str) -> Part:
-    path = AUTOGRADERS_DIR / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"workshop_autograders.{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and pickling look the module up by name
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[spec.name]
-        raise
-    part: Part = module.part
-    part.notebook_prefix = getattr(module, "NOTEBOOK", part.notebook_prefix)
+    part: Part = importlib.import_module(f"checks.parts.{name}").part
+    part.notebook_prefix = course.notebook(name).prefix
     return part
 
 
 def part_for_notebook(notebook: str | Path) -> str:
-    """The part that grades ``notebook``, matched on the file-name prefix.
+    """The part that grades ``notebook``, matched on the file-name prefix (:func:`checks.course.notebook_of`).
 
     Raises:
         ValueError: no part grades this notebook.
     """
-    stem = Path(notebook).name
-    for name in available_parts():
-        prefix = load_part(name).notebook_prefix
-        if prefix and stem.startswith(prefix):
-            return name
-    raise ValueError(f"No autograder part grades {stem!r}. Parts: {available_parts()}")
+    return course.notebook_of(notebook).part
 
 
 def catch_up(part: str, task: str) -> Any:

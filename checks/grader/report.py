@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from grader.registry import CheckResult, Score
+from checks.grader.registry import CheckResult, Score
 
 PASS, FAIL, CAUGHT_UP, NOT_RUN = "PASS", "FAIL", " UP ", "----"
 BONUS_HEADING = "Bonus (optional: if time is left / at home)"

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.limits import GRACE_S, Limits, Machine, limits_for
-from grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
-from grader.registry import (
+from checks.grader.limits import GRACE_S, Limits, Machine, limits_for
+from checks.grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
+from checks.grader.registry import (
     Check,
     CheckResult,
     Part,
@@ -44,7 +44,7 @@ from grader.registry import (
     part_for_notebook,
     prerequisite,
 )
-from grader.worker import Outcome, WorkerReport
+from checks.grader.worker import Outcome, WorkerReport
 from helpers import paths, processes
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR
 
@@ -422,7 +422,7 @@ def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Pa
     token_file.write_text(token)
     child_env = {**os.environ, **(env or {}), GRADING_ENV: "1", "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1",
                  "TMPDIR": str(scratch)}
-    command = [sys.executable, "-c", "import sys; from grader.worker import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import sys; from checks.grader.worker import main; sys.exit(main())",
                str(target), part_name, str(out), "--cell-s", str(limits.cell_s),
                "--check-s", str(limits.check_s or limits.cell_s),
                "--notebook-s", str(limits.notebook_s), "--checks-s", str(limits.checks_s),

@@ -1,6 +1,6 @@
 """The grading child: runs a notebook's code cells, then the checks, and reports pass or fail by check name.
 
-Started by :mod:`grader.runner` (``python -c "from grader.worker import main; ..."``) in a
+Started by :mod:`grader.runner` (``python -c "from checks.grader.worker import main; ..."``) in a
 process of its own, with stdin closed. Two modes:
 
 * **notebook** (default): run every code cell in an IPython shell, each under the part's cell
@@ -29,10 +29,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from grader.exports import export_names, restore
-from grader.notebook_file import first_line
-from grader.registry import Check, Part, caught_up_tasks, load_part, run_check
-from grader.tamper import changes, fingerprint, restore_builtins
+from checks.grader.exports import export_names, restore
+from checks.grader.notebook_file import first_line
+from checks.grader.registry import Check, Part, caught_up_tasks, load_part, run_check
+from checks.grader.tamper import changes, fingerprint, restore_builtins
 from helpers import processes
 
 
@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     part = load_part(args.part)
     if args.clean:
         return _clean_main(part, args)
-    from grader.notebook_file import read_notebook
+    from checks.grader.notebook_file import read_notebook
 
     _, sources = read_notebook(args.notebook)
     ns, report, before = execute_notebook(sources, part, cell_s=args.cell_s, notebook_s=args.notebook_s,

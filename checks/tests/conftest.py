@@ -7,13 +7,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from checks import course
 from helpers.paths import REPO_ROOT
 
-VARIANTS_DIR = REPO_ROOT / "checks" / "wrong_variants"
-AUTOGRADERS_DIR = REPO_ROOT / "checks" / "autograders"
-VARIANT_PARTS = sorted(p.stem for p in AUTOGRADERS_DIR.glob("*.py") if not p.stem.startswith("_"))
-"""Every autograder part: each must have wrong variants (``checks/wrong_variants/<part>/*.py``), one per check
-(a part without a folder fails ``test_every_check_has_a_wrong_variant`` instead of being left out)."""
+VARIANTS_DIR = Path(__file__).parent / "wrong_variants"
+VARIANT_PARTS = course.parts()
+"""Every part of the course table: each must have wrong variants (``wrong_variants/<part>/*.py``), one per check (a
+part without a folder fails ``test_every_check_has_a_wrong_variant`` instead of being left out)."""
 GRADING_TIMEOUT_S = 3600
 """Seconds for one run of a solution and all its variants (the challenge trains three times: about
 25 minutes on a 2-core AVX2 CPU). The tests that may start that run carry a pytest timeout to match;
@@ -32,9 +32,7 @@ def variant_files(part: str) -> list[Path]:
 
 def part_notebook(folder: str, part: str) -> Path:
     """The one notebook of ``part`` in ``folder`` (``"solutions"`` or ``"notebooks"``)."""
-    from grader import load_part
-
-    prefix = load_part(part).notebook_prefix
+    prefix = course.notebook(part).prefix
     matches = sorted((REPO_ROOT / folder).glob(f"{prefix}*.ipynb"))
     assert len(matches) == 1, f"expected one {folder}/{prefix}*.ipynb, found {matches}"
     return matches[0]
@@ -48,7 +46,7 @@ def graded_variants():
     (test_autograders.py) and every wrong variant (test_wrong_variants.py): the challenge
     solution trains for minutes, so it is not run twice.
     """
-    from grader import grade_variants
+    from checks.grader import grade_variants
 
     cache: dict[str, dict | RuntimeError] = {}
 

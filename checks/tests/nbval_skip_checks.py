@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nbval.plugin import IPyNbCell
 
-from bench.notebooks import check_call
+from checks.bench.notebooks import check_call
 
 
 def is_check_cell(source: str) -> bool:

@@ -11,8 +11,9 @@ import re
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
 from IPython.core.inputtransformer2 import TransformerManager
+
+from helpers.paths import REPO_ROOT
 
 # keyword -> (calls it is stale in, or None for every call; what to write instead)
 STALE_KEYWORDS: dict[str, tuple[set[str] | None, str]] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from conftest import REPO_ROOT
 
-from authoring.student import MD_STUB, SolutionMarkerError, to_student, write_students
+from checks.authoring.student import MD_STUB, SolutionMarkerError, to_student, write_students
+from helpers.paths import REPO_ROOT
 
 
 def _nb(*cells):
@@ -58,7 +58,7 @@ def test_no_solution_leaks_into_learner_notebooks():
 
 
 def test_starter_script_keeps_what_is_given_and_stubs_the_answer():
-    from authoring.student import student_script
+    from checks.authoring.student import student_script
 
     source = "import sys\n\ndef f(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION\n\nprint(f(1))\n"
     out = student_script(source, "answer.py")

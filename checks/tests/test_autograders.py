@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, part_notebook
 
-from grader import SOLUTION_KEY, available_parts, grade_notebook
+from checks.grader import SOLUTION_KEY, available_parts, grade_notebook
+from checks.tests.conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, part_notebook
 
 
 @pytest.mark.slow
@@ -40,7 +40,7 @@ def test_a_challenge_cut_short_keeps_the_results_of_the_cells_that_finished(tmp_
     """
     import nbformat
 
-    from grader.limits import Limits
+    from checks.grader.limits import Limits
 
     limit_s = 100
     solution = nbformat.read(part_notebook("solutions", "challenge"), as_version=4)

@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bench import machine, notebooks, report
-from bench.plot import plot
+from checks.bench import machine, notebooks, report
+from checks.bench.plot import plot
 
 
 def _executed(cells: list[tuple[str, str, float | None]]):
@@ -113,7 +113,7 @@ def test_the_summary_names_the_headline_figures():
 
 
 def test_make_run_skips_the_bonus_sections_unless_asked():
-    from authoring.run_notebooks import SKIP_TAG, run_notebook, skip_bonus
+    from checks.authoring.run_notebooks import SKIP_TAG, run_notebook, skip_bonus
 
     nb = _executed([("code", "core()", 1.0), ("markdown", "## Bonus A: QLoRA", None), ("code", "bonus()", 5.0),
                     ("markdown", "## Bonus B: full", None), ("code", "full()", 5.0),

@@ -6,18 +6,16 @@ import pytest
 import torch
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
-from grader import load_part
+from checks.reference import lora as ref
 from helpers.challenge import training as lt
 from helpers.device import cpu_bf16_native
 from helpers.models import CHAT_MODEL_ID
-from reference import lora as ref
 
 
 def _grader_module():
-    import sys
+    from checks.parts import challenge
 
-    load_part("challenge")
-    return sys.modules["workshop_autograders.challenge"]
+    return challenge
 
 
 @pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 import helpers.challenge.pace as pace_module
 import helpers.models
 import helpers.versions
-from authoring import doctor
-from authoring.phases import PHASES
+from checks.authoring import doctor
+from checks.course import NOTEBOOKS
 from helpers.challenge.pace import CELL_STEPS, DEFAULT_LAYERS, Pace
 
 GB = 10**9
@@ -175,9 +175,9 @@ def test_stored_compute_sums_cell_spans(tmp_path):
     cells = [cell("2026-12-01T10:00:00.000Z", "2026-12-01T10:00:02.500Z"),
              cell("2026-12-01T10:00:03.000Z", "2026-12-01T10:00:13.000Z"),
              {"cell_type": "markdown", "metadata": {}}]
-    Path(tmp_path, f"{PHASES[0].prefix}_x.ipynb").write_text(json.dumps({"cells": cells}))
-    Path(tmp_path, f"{PHASES[1].prefix}_y.ipynb").write_text(json.dumps({"cells": [{"metadata": {}}]}))
-    assert doctor.stored_compute_s(tmp_path) == {PHASES[0]: 12.5}
+    Path(tmp_path, f"{NOTEBOOKS[0].prefix}_x.ipynb").write_text(json.dumps({"cells": cells}))
+    Path(tmp_path, f"{NOTEBOOKS[1].prefix}_y.ipynb").write_text(json.dumps({"cells": [{"metadata": {}}]}))
+    assert doctor.stored_compute_s(tmp_path) == {NOTEBOOKS[0]: 12.5}
 
 
 def test_cpu_section_follows_torchs_kernel_choice(monkeypatch):

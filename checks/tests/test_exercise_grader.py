@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 import torch
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
-from grader import load_part
+from checks.grader import load_part
 
 MIN_GAP = 0.01
 """Smallest allowed gap between the best and second-best next-token score on a compared greedy path. fp32 rounding
@@ -16,8 +14,9 @@ moves SmolLM2-sized scores (about 15) by about 1e-5 between a batched and a sing
 
 
 def _grader_module():
-    load_part("exercise")
-    return sys.modules["workshop_autograders.exercise"]
+    from checks.parts import exercise
+
+    return exercise
 
 
 def _greedy_gaps(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[float]:
@@ -87,8 +86,8 @@ def _solution_namespace(*functions: str) -> dict:
 @pytest.mark.slow
 def test_a_learner_who_catches_up_on_task_1_is_graded_normally_on_tasks_2_to_5():
     """Stuck on Task 1: its load_generator still raises, the catch-up gives (model, tokenizer), the later tasks pass."""
-    from grader import catch_up, run_checks
-    from grader.registry import CAUGHT_UP
+    from checks.grader import catch_up, run_checks
+    from checks.grader.registry import CAUGHT_UP
 
     grader = _grader_module()
     ns = _solution_namespace("generate_text", "generate_batch", "chat", "make_quantization_config", "load_quantized")

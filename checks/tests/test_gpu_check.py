@@ -14,7 +14,7 @@ import sys
 import pytest
 import torch
 
-from bench import gpu_check as g
+from checks.bench import gpu_check as g
 from helpers.paths import REPO_ROOT
 
 CPU = torch.device("cpu")
@@ -39,7 +39,7 @@ def test_without_cuda_it_prints_one_line_and_passes(monkeypatch, capsys):
 
 
 def test_the_command_without_cuda_exits_0_with_the_line():
-    done = subprocess.run([sys.executable, "-m", "bench.gpu_check"], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-m", "checks.bench.gpu_check"], capture_output=True, text=True, timeout=120,
                           cwd=REPO_ROOT, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == g.NO_GPU_LINE

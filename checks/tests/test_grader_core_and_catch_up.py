@@ -6,12 +6,12 @@ import dataclasses
 
 import pytest
 
-import grader
-from grader import expect, run_checks
-from grader.registry import CAUGHT_UP, Part, Score, catch_up, is_optional
-from grader.report import BONUS_HEADING, format_results, results_html
-from grader.runner import GradeReport, _results
-from grader.worker import Outcome
+from checks import grader
+from checks.grader import expect, run_checks
+from checks.grader.registry import CAUGHT_UP, Part, Score, catch_up, is_optional
+from checks.grader.report import BONUS_HEADING, format_results, results_html
+from checks.grader.runner import GradeReport, _results
+from checks.grader.worker import Outcome
 from helpers.grade_report import GradeBook, GradedNotebook
 
 
@@ -40,7 +40,7 @@ def _part() -> Part:
 @pytest.fixture
 def toy(monkeypatch):
     part = _part()
-    monkeypatch.setattr("grader.registry.load_part", lambda name: part)
+    monkeypatch.setattr("checks.grader.registry.load_part", lambda name: part)
     CAUGHT_UP.discard(("toy", "Task 1: x"))
     grader.FAILED_ATTEMPTS.clear()
     yield part

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from grader import expect, grade_notebook, load_part, run_checks
-from grader.__main__ import main as grade_main
-from grader.limits import GRACE_S, Limits, Machine
+from checks.grader import expect, grade_notebook, load_part, run_checks
+from checks.grader.__main__ import main as grade_main
+from checks.grader.limits import GRACE_S, Limits, Machine
 
 CORRECT = '''
 import torch
@@ -89,8 +89,8 @@ def test_unknown_part_and_task_are_clear():
 
 
 def test_a_grading_only_check_is_listed_as_not_run_in_a_notebook_and_runs_in_make_grade():
-    from grader.registry import Part
-    from grader.report import format_results, results_html
+    from checks.grader.registry import Part
+    from checks.grader.report import format_results, results_html
 
     part, calls = Part("slow"), []
 
@@ -115,7 +115,7 @@ def test_a_grading_only_check_is_listed_as_not_run_in_a_notebook_and_runs_in_mak
 
 def test_only_the_model_loading_checks_wait_for_make_grade():
     """check() answers within seconds: the checks that load models of their own run in make grade only."""
-    from grader.registry import CHECK_BUDGET_S
+    from checks.grader.registry import CHECK_BUDGET_S
 
     slow = {part: [c for c in load_part(part).checks if c.grading_only]
             for part in ("concept", "demo", "exercise", "challenge", "reflection")}
@@ -240,7 +240,7 @@ def test_a_broken_file_gives_one_line_and_lists_the_checks_once_as_not_run(tmp_p
 
 
 def test_a_broken_notebook_points_to_its_backup_and_to_git(tmp_path, monkeypatch):
-    import grader.notebook_file as notebook_file
+    import checks.grader.notebook_file as notebook_file
 
     monkeypatch.setattr(notebook_file, "BACKUPS_DIR", tmp_path / "backups")
     good = tmp_path / "02_demo_mine.ipynb"
@@ -265,9 +265,9 @@ def test_a_notebook_of_another_part_is_refused(make_notebook):
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", [
     "import grader.registry\ngrader.registry.run_check = lambda check, ns: None",
-    "from grader import load_part\nfor c in load_part('demo').checks:\n"
+    "from checks.grader import load_part\nfor c in load_part('demo').checks:\n"
     "    object.__setattr__(c, 'func', lambda ns: None)",
-    "import sys, types\nsys.modules['grader.registry'] = types.ModuleType('grader.registry')",
+    "import sys, types\nsys.modules['checks.grader.registry'] = types.ModuleType('checks.grader.registry')",
     "import builtins\nbuiltins.isinstance = lambda *a: True",
     "import grader.worker\ngrader.worker.run_limited.__code__ = (lambda *a, **k: None).__code__",
 ])
@@ -292,7 +292,7 @@ def test_what_the_notebook_puts_in_the_temp_folder_is_removed_with_the_grading(m
 def test_points_come_from_the_parent_not_from_the_notebook(make_notebook, tmp_path):
     forge = ("import grader.registry as r\n"
              "for c in r.load_part('demo').checks:\n    object.__setattr__(c, 'points', 1000)\n"
-             "from grader.worker import Outcome, WorkerReport\n"
+             "from checks.grader.worker import Outcome, WorkerReport\n"
              "import sys, pathlib, os\n"
              "out = pathlib.Path(sys.argv[3])\n"
              "out.write_text(WorkerReport(results={c.name: Outcome(passed=True, message='ok') "
@@ -322,8 +322,8 @@ def test_make_grade_prints_a_table_and_writes_json(make_notebook, tmp_path, caps
 
 
 def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch):
-    from grader import __main__ as cli
-    from grader.runner import GradeReport
+    from checks.grader import __main__ as cli
+    from checks.grader.runner import GradeReport
 
     out = tmp_path / "report.json"
     out.write_text(json.dumps({"notebooks": [
@@ -345,7 +345,7 @@ def test_make_grade_on_a_missing_file_is_a_clear_error(capsys):
 
 
 def test_check_in_a_notebook_returns_results_outside_jupyter(capsys):
-    from grader import check
+    from checks.grader import check
 
     mean_pool = _correct  # noqa: F841  (check() reads the caller's variables)
     results = check("demo")

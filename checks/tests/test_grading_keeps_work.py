@@ -18,9 +18,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grader import grade_notebook, runner
-from grader import limits as grading_limits
-from grader.limits import Limits
+from checks.grader import grade_notebook, runner
+from checks.grader import limits as grading_limits
+from checks.grader.limits import Limits
 from helpers import paths
 
 CORRECT = '''
@@ -126,7 +126,7 @@ def test_a_machine_whose_other_cores_are_busy_grades_on_one_thread(monkeypatch):
 
 
 def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_path, capsys):
-    from grader import __main__ as cli
+    from checks.grader import __main__ as cli
 
     seen = {}
 
@@ -186,8 +186,8 @@ def test_replacing_a_library_function_the_checks_call_is_caught(make_notebook, a
 
 
 FORGE = '''
-from grader.worker import Outcome, WorkerReport
-import grader.registry as r, sys, pathlib, os
+from checks.grader.worker import Outcome, WorkerReport
+import checks.grader.registry as r, sys, pathlib, os
 pathlib.Path(sys.argv[3]).write_text(WorkerReport(results={{c.name: Outcome(passed=True, message="ok")
     for c in r.load_part("demo").checks}}).model_dump_json())
 os._exit(0)
@@ -202,7 +202,7 @@ def test_a_report_the_notebook_writes_itself_is_not_believed(make_notebook):
 
 
 def test_the_report_header_says_which_checks_are_tamper_evident_only(make_notebook, tmp_path, monkeypatch, capsys):
-    from grader import __main__ as cli
+    from checks.grader import __main__ as cli
 
     monkeypatch.setattr(cli, "measure_machine", grading_limits.Machine)
     monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, machine: runner.GradeReport(str(nb), "demo", []))

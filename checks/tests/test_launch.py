@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from authoring import launch
+from checks.authoring import launch
 from helpers import colab
 from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
@@ -35,7 +35,8 @@ def test_every_notebook_has_its_badge_and_the_launch_cell(folder, name):
     assert launch.colab_url(folder / name).endswith(f"/blob/main/{folder.name}/{name}")
     (cell,) = [c for c in notebook.cells if launch.is_launch_cell(c)]
     assert notebook.cells.index(cell) == 1, "the launch cell must run before the set-up cell"
-    assert cell.source == launch.launch_cell_source(), "out of date: run python -m authoring.launch, then make student"
+    assert cell.source == launch.launch_cell_source(), (
+        "out of date: run python -m checks.authoring.launch, then make student")
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-from nbval_skip_checks import is_check_cell
 
+from checks.tests.nbval_skip_checks import is_check_cell
 from helpers.paths import SOLUTIONS_DIR
 
 

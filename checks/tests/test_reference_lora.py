@@ -9,12 +9,12 @@ import sys
 import pytest
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
+from checks.reference import lora as ref
 from helpers.challenge import results as cr
 from helpers.challenge.data import _token_ids, build_dataset, show_labels
 from helpers.challenge.task import format_record
 from helpers.device import mixed_precision
 from helpers.paths import REPO_ROOT
-from reference import lora as ref
 
 END_OF_TURN = "<|im_end|>"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.server
 import json
 import socket
-import sys
 import threading
 import time
 
@@ -161,11 +160,9 @@ def test_stage_tickets_writes_the_shared_splits_where_push_to_hub_puts_them(tmp_
 
 
 def _reflection():
-    """The autograder module of the part (loaded by path, as the grader does)."""
-    from grader import load_part
+    from checks.parts import reflection
 
-    load_part("reflection")
-    return sys.modules["workshop_autograders.reflection"]
+    return reflection
 
 
 def test_the_card_checks_read_a_section_only_when_it_is_filled():
@@ -256,7 +253,7 @@ def test_the_model_check_passes_the_measured_number_in_either_form(staged_model)
     (dict(base_model="gpt2", library_name="transformers"), "library_name is 'transformers'"),
 ])
 def test_the_model_check_names_every_missing_piece(staged_model, card, message):
-    from grader import CheckFailed
+    from checks.grader import CheckFailed
 
     with pytest.raises(CheckFailed) as failed:
         _reflection()._model_repo(staged_model(_card(**card)))

@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import VARIANTS_DIR
 
-from grader import load_part, run_checks
+from checks.grader import load_part, run_checks
+from checks.tests.conftest import VARIANTS_DIR
 from helpers.paths import ADAPTER_DIR, SOLUTIONS_DIR
 
 TASK = "Bonus C: inference script"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grader import load_part
+from checks.grader import load_part
 from helpers import self_assessment as sa
 
 Q_AUTO, Q_GENERATION, Q_QUANT, Q_LORA, Q_HUB = (q.text for q in sa.QUESTIONS)

@@ -85,9 +85,9 @@ def test_the_ipython_hook_adds_the_diagnosis_under_the_traceback(capsys):
 
 
 def test_a_failing_check_table_carries_the_drift_note(drifted, capsys):
-    from grader import check
-    from grader.registry import CheckResult
-    from grader.report import results_html
+    from checks.grader import check
+    from checks.grader.registry import CheckResult
+    from checks.grader.report import results_html
 
     results = check("concept", "Self-check 1")  # nothing defined in this process: the check fails
     assert results and not all(r.passed for r in results)
@@ -97,7 +97,7 @@ def test_a_failing_check_table_carries_the_drift_note(drifted, capsys):
 
 
 def test_a_failing_check_table_has_no_note_in_the_pinned_environment(capsys):
-    from grader import check
+    from checks.grader import check
 
     check("concept", "Self-check 1")
     assert "note:" not in capsys.readouterr().out

@@ -1,6 +1,6 @@
 """Each autograder check is shown to fail, alone and with its teaching message, on a wrong answer.
 
-``checks/wrong_variants/<part>/<mistake>.py`` re-defines one answer of the solution with a
+``checks/tests/wrong_variants/<part>/<mistake>.py`` re-defines one answer of the solution with a
 common mistake and names the check that must catch it::
 
     CHECK = "the tokenizer pads on the left"     # the one check that fails
@@ -23,9 +23,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, VARIANTS_DIR, variant_files
 
-from grader import load_part, prerequisite
+from checks.grader import load_part, prerequisite
+from checks.tests.conftest import GRADING_TIMEOUT_S, VARIANT_PARTS, VARIANTS_DIR, variant_files
 
 
 def _declared(path: Path) -> tuple[str, str]:

@@ -22,14 +22,13 @@ from typing import Any
 
 import torch
 
-from grader import Part, expect, prerequisite, require
-from grader.expectations import expect_nf4_config
+from checks.grader import Part, expect, prerequisite, require
+from checks.grader.expectations import expect_nf4_config
 from helpers.challenge.results import read_results
 from helpers.challenge.task import MAX_NEW_TOKENS
 from helpers.models import CHAT_MODEL_ID
 from helpers.paths import CACHE_DIR
 
-NOTEBOOK = "04_challenge"
 part = Part("challenge")
 
 T1 = "Task 1: make_lora_config"
@@ -69,23 +68,11 @@ answers differ between CPUs and with the adapted blocks, and an honest adapter t
 
 # --------------------------------------------------------------------------- the grader's own tools
 
-REFERENCE_PATH = Path(__file__).resolve().parents[1] / "reference" / "lora.py"
-"""The grader's reference solution (checks/reference/lora.py): never in anything a learner imports."""
-
-
-@functools.cache
 def _reference():
-    """``checks/reference/lora.py`` as a module, loaded by path (``checks/`` is not a package on sys.path)."""
-    import importlib.util
+    """The grader's reference solution, :mod:`checks.reference.lora` (imported on first use: it imports torch)."""
+    from checks.reference import lora
 
-    name = "workshop_reference.lora"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REFERENCE_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return lora
 
 
 @functools.cache

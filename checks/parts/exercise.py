@@ -31,9 +31,8 @@ from typing import Any
 
 import torch
 
-from grader import Part, expect, prerequisite, require
+from checks.grader import Part, expect, prerequisite, require
 
-NOTEBOOK = "03_exercise"
 part = Part("exercise")
 
 T1 = "Task 1: load_generator"

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from grader import Part, expect, require
+from checks.grader import Part, expect, require
 from helpers.challenge.hub import ADAPTER_FILES, SHARED_SPLITS
 from helpers.models import CHAT_MODEL_ID
 from helpers.paths import RESULTS_PATH, shown_path
 
-NOTEBOOK = "05_reflection"
 part = Part("reflection")
 
 TASK = "Task: share on the Hub"

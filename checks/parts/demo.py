@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from grader import Part, expect, prerequisite, require
+from checks.grader import Part, expect, prerequisite, require
 
-NOTEBOOK = "02_demo"
 part = Part("demo")
 TASK = "Your turn: mean pooling"
 SHAPE = "mean_pool returns one float vector per sentence"

@@ -14,9 +14,8 @@ from typing import Any
 
 import torch
 
-from grader import Part, expect, prerequisite, require
+from checks.grader import Part, expect, prerequisite, require
 
-NOTEBOOK = "01_concept"
 part = Part("concept")
 
 T1 = "Self-check 1: pick the Auto class"
