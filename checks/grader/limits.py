@@ -10,9 +10,9 @@ the learner waiting for the challenge's training time. Each part gets
 * a **checks limit**: the object checks in the notebook's process, and again the artifact checks
   in the clean process.
 
-The solution's times below were measured by running each solution's code cells under the AVX2
-stand-in (``ATEN_CPU_CAPABILITY=avx2``, 2-core AMD EPYC, December 2026), the slowest CPU the
-workshop supports; the limits are a multiple of them, with a floor for start-up jitter.
+The solution's times come from the course table (:data:`checks.course.NOTEBOOKS`, measured under the AVX2
+stand-in, the slowest CPU the workshop supports); the limits are a multiple of them, with a floor for start-up
+jitter.
 
 A slower or busy machine (another heavy process on the same cores) gets proportionally more time:
 ``make grade`` runs a speed test of a few seconds first (:func:`measure_machine`) and multiplies
@@ -28,38 +28,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
+from checks import course
+
 CELL_FACTOR, NOTEBOOK_FACTOR = 2.5, 2.0
 """Limits are these multiples of the solution's slowest cell or check, and of all its cells or checks."""
 MIN_CELL_S, MIN_CHECK_S, MIN_NOTEBOOK_S = 30.0, 10.0, 60.0
 """Floors: importing torch and transformers alone takes 5-10 s on a cold cache."""
 GRACE_S = 30.0
 """Added to the sum before the parent kills a child that ignores the limits (a cell stuck in C code)."""
-
-
-@dataclass(frozen=True)
-class SolutionTimes:
-    """The solution's measured run of one part (seconds, AVX2 stand-in)."""
-
-    slowest_cell_s: float
-    notebook_s: float
-    slowest_check_s: float
-    checks_s: float
-
-
-SOLUTION_TIMES: dict[str, SolutionTimes] = {
-    "concept": SolutionTimes(slowest_cell_s=9.6, notebook_s=13.1, slowest_check_s=0.5, checks_s=1.1),
-    "demo": SolutionTimes(slowest_cell_s=6.2, notebook_s=19.1, slowest_check_s=0.1, checks_s=0.1),
-    "exercise": SolutionTimes(slowest_cell_s=13.3, notebook_s=48.3, slowest_check_s=5.6, checks_s=42.0),
-    "challenge": SolutionTimes(slowest_cell_s=123.7, notebook_s=533.8, slowest_check_s=135.0, checks_s=280.0),
-    "reflection": SolutionTimes(slowest_cell_s=5.2, notebook_s=5.9, slowest_check_s=2.6, checks_s=4.7),
-}
-"""Per part: the slowest code cell, all code cells, the slowest check, all checks (object and artifact together).
-The cells were timed under the AVX2 stand-in. The checks were timed on the AVX-512 BF16 EPYC (``make grade``'s
-report: exercise 26.5 s, slowest 3.5 s; challenge 13 s in the notebook's process and 56 s in the clean one, the
-test-split score 41 s) and scaled to AVX2: x1.6 for the exercise (the ratio of its notebook times), x3.3 for the
-challenge (generation: the base model's test-split score takes 15 s there and 50 s under AVX2). The challenge's
-checks gained 50 s when the inference-script check began running the script twice and generating its own answers
-(15 s more on a 2-core Intel Xeon with AVX-512 BF16, 2026-12-06)."""
 
 
 @dataclass(frozen=True)
@@ -93,14 +69,12 @@ def limits_for(part: str, scale: float = 1.0, speed: float = 1.0) -> Limits:
             the limits grow with it but never shrink (``max(1, speed)``).
 
     Raises:
-        ValueError: no times are recorded for ``part``.
+        ValueError: ``part`` is not in the course table, or ``scale`` or ``speed`` is not a positive number.
     """
-    if part not in SOLUTION_TIMES:
-        raise ValueError(f"No time limits for part {part!r}: add its solution's times to grader.limits.SOLUTION_TIMES.")
     for name, value in (("scale", scale), ("speed", speed)):
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name} must be a positive number, got {value!r}")
-    times = SOLUTION_TIMES[part]
+    times = course.notebook(part).solution
     here = speed
     scale = scale * min(max(1.0, speed), MAX_SCALE)
     return Limits(
@@ -139,9 +113,10 @@ pairs (312 x 576 activations: a batch of 4 tickets), first on torch's default th
 medians in seconds and the default thread count. About 3 s with the process start."""
 REFERENCE_SPEED_TEST_S = 0.184
 """The speed test's default-threads median under the AVX2 stand-in on a 2-core Intel Xeon (AVX-512 BF16, AMX), quiet,
-2026-12-06: 0.184 s on 2 threads, 0.32 s on one. :data:`SOLUTION_TIMES` come from a 2-core AMD EPYC under the same
-stand-in, whose LoRA step was slower (1.00 s against this Xeon's 0.62 s, ``helpers.challenge.pace``), so a machine
-like that EPYC gets its limits stretched about 1.6 x: on the generous side. Natively with AVX-512 BF16: 0.134 s
+2026-12-06: 0.184 s on 2 threads, 0.32 s on one. The solution times of :data:`checks.course.NOTEBOOKS` come from a
+2-core AMD EPYC under the same stand-in, whose LoRA step was slower (1.00 s against this Xeon's 0.62 s,
+``helpers.challenge.pace``), so a machine like that EPYC gets its limits stretched about 1.6 x: on the generous
+side. Natively with AVX-512 BF16: 0.134 s
 and 0.22 s; with two other processes keeping both cores busy: 0.27-0.69 s on 2 threads, 0.27-0.34 s on one."""
 MAX_SCALE = 10.0
 """Limits grow at most this much: a machine 10 x slower than the reference is too slow for the workshop."""
