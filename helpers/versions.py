@@ -9,16 +9,10 @@ error ends with one line that names the fix and the installed and pinned version
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
-from functools import cache
-from pathlib import Path
 
 from helpers import colab
-from helpers.paths import REPO_ROOT
-
-REQUIREMENTS = REPO_ROOT / "requirements.txt"
-"""The pins: ``name==version`` lines (see the Makefile's ``setup``)."""
+from helpers.pins import installed_version, pin_lines
 
 KEY_PACKAGES = ("torch", "transformers", "peft", "datasets", "accelerate", "huggingface_hub", "bitsandbytes",
                 "tokenizers", "evaluate")
@@ -45,18 +39,6 @@ RENAMED_KEYWORDS: dict[str, tuple[str, str]] = {
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
-@cache
-def pin_lines(requirements: Path = REQUIREMENTS) -> tuple[tuple[str, str], ...]:
-    """``(name as written, version)`` of every ``name==version`` line of ``requirements`` (comments ignored): the one
-    reader of the pins file (:func:`pinned_versions`, ``helpers.colab``'s Colab plan, ``make gpu-wheels``)."""
-    pins = []
-    for line in Path(requirements).read_text().splitlines():
-        name, sep, version = line.split("#")[0].strip().partition("==")
-        if sep:
-            pins.append((name.strip(), version.strip()))
-    return tuple(pins)
-
-
 def pinned_versions() -> dict[str, str]:
     """``{normalised name: version}`` from ``requirements.txt`` (names lower-case, ``-`` and ``.`` as ``_``)."""
     return {_normalise(name): version for name, version in pin_lines()}
@@ -64,14 +46,6 @@ def pinned_versions() -> dict[str, str]:
 
 def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
-
-
-def installed_version(name: str) -> str | None:
-    """The installed version of a distribution, or ``None`` when it is not installed."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 def _colab(on_colab: bool | None) -> bool:

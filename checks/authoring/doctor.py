@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import helpers  # noqa: F401  (first: it points the Hugging Face libraries at the workshop's offline cache)
+from checks.authoring.run_notebooks import KERNEL_NAME
 from checks.course import NOTEBOOKS, Notebook, notebook
+from helpers.colab import COLAB_VARIABLE
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR, WORKSHOP_CACHE
 
 SUPPORTED_PYTHON: tuple[tuple[int, int], tuple[int, int]] = ((3, 11), (3, 13))
@@ -36,12 +38,8 @@ MIN_FREE_DISK_BYTES = 3 * 10**9
 adapters and full fine-tuning checkpoint (about 0.6 GB), build/ and head room."""
 MIN_AVAILABLE_MEMORY_BYTES = 4 * 10**9
 """Available memory (bytes) the challenge's full fine-tuning and a JupyterLab with five kernels need."""
-KERNEL_NAME = "transformers-workshop"
-"""The Jupyter kernel ``make setup`` installs (the Makefile's ``KERNEL``)."""
 KERNEL_DISPLAY_NAME = "Python (transformers-workshop)"
 """Its name in JupyterLab's kernel menu (the Makefile's ``--display-name``)."""
-COLAB_VARIABLE = "COLAB_RELEASE_TAG"
-"""Set in every process of a Colab runtime (the runtime image's version), shells included."""
 BINDER_VARIABLES = ("BINDER_REPO_URL", "BINDER_LAUNCH_HOST", "BINDER_REF_URL", "BINDER_REQUEST",
                     "BINDER_SERVICE_HOST")
 """Environment variables BinderHub's spawner sets in every server it launches (``BinderSpawnerMixin.get_env``,
@@ -49,9 +47,6 @@ https://github.com/jupyterhub/binderhub/blob/main/binderhub/binderspawner_mixin.
 variable of mybinder.org's ``binder`` service."""
 CHALLENGE_PART = "challenge"
 """The notebook :func:`helpers.challenge.pace.measure_pace` estimates (a part of :data:`checks.course.NOTEBOOKS`)."""
-DEV_CONTAINER_VARIABLES = ("CODESPACES", "REMOTE_CONTAINERS")
-"""``CODESPACES=true`` in GitHub Codespaces (https://docs.github.com/en/codespaces/developing-in-a-codespace/
-default-environment-variables-for-your-codespace), ``REMOTE_CONTAINERS=true`` in VS Code's Dev Containers."""
 
 
 @dataclass
@@ -109,8 +104,11 @@ def detect_platform(environ: Mapping[str, str] | None = None, *, on_colab: bool 
         environ: environment variables (default: ``os.environ``); for tests.
         on_colab: whether this is a Colab kernel (default: :func:`helpers.colab.on_colab`); for tests. A process a
             Colab cell starts (``!python -m checks.authoring.doctor``) has not loaded ``google.colab``:
-            :data:`COLAB_VARIABLE` tells it.
+            :data:`helpers.colab.COLAB_VARIABLE` tells it.
         dockerenv: the file Docker creates at the root of every container.
+
+    ``CODESPACES=true`` marks GitHub Codespaces (https://docs.github.com/en/codespaces/developing-in-a-codespace/
+    default-environment-variables-for-your-codespace), ``REMOTE_CONTAINERS=true`` VS Code's Dev Containers.
     """
     from helpers.colab import on_colab as colab_check
 
@@ -188,18 +186,6 @@ CPU_FEATURES: dict[str, tuple[str, ...]] = {
 """Instruction-set extension -> the ``/proc/cpuinfo`` flags that mark it (Linux's names)."""
 
 
-def _cpu_model(cpuinfo: str | None = None) -> str:
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            cpuinfo = ""
-    for line in cpuinfo.splitlines():
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return platform.processor() or platform.machine()
-
-
 def check_cpu() -> Section:
     """The CPU, its instruction-set extensions, torch's kernel choice and the precision they imply; never a problem.
 
@@ -209,9 +195,9 @@ def check_cpu() -> Section:
     """
     import torch
 
-    from helpers.device import _cpu_flags, cpu_bf16_native, pick_device, precision
+    from helpers.device import cpu_bf16_native, cpu_flags, cpu_model, pick_device, precision
 
-    flags = _cpu_flags()
+    flags = cpu_flags()
     if flags:
         features = ", ".join(f"{name} {'yes' if set(marks) & flags else 'no'}" for name, marks in CPU_FEATURES.items())
     else:
@@ -219,7 +205,7 @@ def check_cpu() -> Section:
     device = pick_device()
     chosen = precision(device)
     lines = [
-        f"{_cpu_model()}, {os.cpu_count()} logical cores, torch uses {torch.get_num_threads()} threads",
+        f"{cpu_model()}, {os.cpu_count()} logical cores, torch uses {torch.get_num_threads()} threads",
         f"{features}; torch kernels: {torch.backends.cpu.get_cpu_capability()}; "
         f"native bf16 matmuls: {'yes' if cpu_bf16_native() else 'no'}",
         f"device={device.type}, weights={str(chosen.dtype).removeprefix('torch.')}, training={chosen.training}",
@@ -355,7 +341,7 @@ def stored_compute_s(folder: Path | None = None) -> dict[Notebook, float]:
     """
     import json
 
-    from checks.bench.notebooks import cell_seconds
+    from checks.authoring.run_notebooks import cell_seconds
 
     folder = folder or SOLUTIONS_DIR
     result: dict[Notebook, float] = {}

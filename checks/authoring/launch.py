@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.paths import REPO_ROOT, SOLUTIONS_DIR, shown_path
+from helpers.paths import PYPROJECT, REPO_ROOT, SOLUTIONS_DIR, shown_path
 
 LAUNCH_TAG = "workshop-launch"
 """Cell tag of the Colab launch cell (so it is found, replaced and never graded)."""
@@ -27,7 +27,7 @@ _BADGE = re.compile(r"^\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)\n?", re.MULTILIN
 
 def repository_url() -> str:
     """The public repository, from ``pyproject.toml``'s ``[project.urls] Repository``."""
-    with (REPO_ROOT / "pyproject.toml").open("rb") as handle:
+    with PYPROJECT.open("rb") as handle:
         return tomllib.load(handle)["project"]["urls"]["Repository"].rstrip("/")
 
 

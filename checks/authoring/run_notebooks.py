@@ -16,17 +16,37 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from checks.course import notebook_of
 from helpers.paths import BUILD_DIR, SOLUTIONS_DIR, shown_path
 
 KERNEL_NAME = "transformers-workshop"
-CELL_TIMEOUT_S = 900
+"""The Jupyter kernel ``make setup`` installs (the Makefile's ``KERNEL``) and the notebooks run in."""
+CELL_TIMEOUT_S = 900.0
+"""Seconds one cell may run before nbclient stops the notebook (the challenge's slowest cell, a bonus training, takes
+about 3 minutes on a 2-core AVX2 CPU). ``make grade``'s own limits are :mod:`checks.grader.limits`."""
 BONUS_HEADING = "## Bonus"
 """A markdown cell starting with this opens a notebook's optional part."""
 SKIP_TAG = "skip-execution"
 """nbclient's tag for cells it leaves unexecuted (``NotebookClient.skip_cells_with_tag``)."""
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def cell_seconds(cell) -> float | None:
+    """Execution time of one executed code cell, in seconds, from nbclient's ``execution`` metadata.
+
+    ``None`` when the cell did not run (no ``iopub.execute_input`` or ``shell.execute_reply`` timestamp).
+    """
+    execution = cell.get("metadata", {}).get("execution", {})
+    started, ended = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+    if not started or not ended:
+        return None
+    return (_timestamp(ended) - _timestamp(started)).total_seconds()
 
 
 def skip_bonus(nb) -> int:
@@ -132,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
 
     env.apply()
     if not args.skip_models:
-        from helpers.models import ModelPreparationError, prepare_all
+        from helpers.model_cache import prepare_all
+        from helpers.models import ModelPreparationError
 
         print(f"Preparing models (WORKSHOP_MODELS={env.model_source()})")
         try:

@@ -1,4 +1,8 @@
-"""``make bench [CPU=avx2]``: measure this machine and merge the figures into ``build/bench/bench.json``."""
+"""``make bench [CPU=avx2]``: measure this machine and merge the figures into ``build/bench/bench.json``.
+
+Exits with status 1 when a solution's ``helpers.check`` cell took longer than
+:data:`checks.grader.limits.CHECK_BUDGET_S` (the figures are written all the same), 2 on a wrong argument.
+"""
 
 from __future__ import annotations
 
@@ -28,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from checks.bench.machine import describe
     from checks.bench.plot import plot
-    from checks.bench.report import BENCH_PATH, PLOT_PATH, BenchRun, merge_run, summary
+    from checks.bench.report import BenchRun, merge_run, over_budget, summary
+    from checks.grader.limits import CHECK_BUDGET_S
     from helpers import env
-    from helpers.paths import SOLUTIONS_DIR, shown_path
+    from helpers.paths import BENCH_PATH, BENCH_PLOT, SOLUTIONS_DIR, shown_path
 
     env.apply()
     env.quiet_libraries()
@@ -54,10 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             run.seconds = round(time.perf_counter() - started, 1)
             merge_run(run)  # after each section: an interrupted benchmark keeps what it measured
     bench = merge_run(run)
-    plot(bench, PLOT_PATH)
+    plot(bench, BENCH_PLOT)
     print("\n" + "\n".join(summary(r) for r in bench.runs.values()))
-    print(f"\n{len(bench.runs)} run(s) in {shown_path(BENCH_PATH)}, plot {shown_path(PLOT_PATH)} "
+    print(f"\n{len(bench.runs)} run(s) in {shown_path(BENCH_PATH)}, plot {shown_path(BENCH_PLOT)} "
           f"({run.seconds / 60:.1f} min)")
+    slow = over_budget(run) if "notebooks" in sections else []
+    if slow:
+        print(f"\n{len(slow)} check() cell(s) over the {CHECK_BUDGET_S:.0f} s budget (checks.grader.limits."
+              "CHECK_BUDGET_S): make them faster, or mark the slow check grading_only.")
+        return 1
     return 0
 
 
@@ -75,7 +85,7 @@ def _training():
 
 def _notebooks(solutions, kind: str):
     from checks.bench.notebooks import run_solutions
-    from checks.bench.report import BENCH_DIR
+    from helpers.paths import BENCH_DIR
 
     return run_solutions(solutions, BENCH_DIR / kind / "notebooks")
 

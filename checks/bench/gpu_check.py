@@ -8,14 +8,15 @@ it is missing, see :func:`ensure_bitsandbytes`), each step below runs once on th
     PYTHONPATH=. python -m checks.bench.gpu_check --wheels build/gpu-wheels   # where pip can download, beforehand
 
 The steps use a tiny Llama with random weights (hidden size 64, 2 blocks, SmolLM2's 49,152-token vocabulary: the idea
-of ``random_llama`` in ``checks/parts/exercise.py``) and SmolLM2's tokenizer from the workshop's offline cache
+of ``random_llama`` in ``checks/parts/exercise_models.py``) and SmolLM2's tokenizer from the workshop's offline cache
 (a small byte-level BPE tokenizer built in code when that cache is missing; the table says which):
 
 * ``precision``: :func:`helpers.device.setup` and its decision (``pick_dtype``, ``mixed_precision``, compute dtype);
 * ``bitsandbytes``: importable, else installed with ``pip install --no-index --find-links DIR``;
 * ``load 8-bit`` / ``load 4-bit``: the tiny model saved to a temporary folder and reloaded with a
   ``BitsAndBytesConfig`` (LLM.int8; NF4 with double quantization), then one forward pass;
-* ``LoRA 3 steps``: ``Trainer`` with ``bf16``/``fp16`` set from the precision decision;
+* ``LoRA 3 steps``: ``Trainer`` with ``bf16``/``fp16`` set from the precision decision
+  (:func:`helpers.device.trainer_flags`);
 * ``QLoRA step``: the 4-bit model, ``prepare_model_for_kbit_training``, LoRA adapters, one ``Trainer`` step;
 * ``generate``: 8 greedy new tokens;
 * ``memory``: peak memory of one LoRA training step. ``helpers.challenge.memory_probe`` loads SmolLM2 itself in a
@@ -44,8 +45,9 @@ from typing import Any
 
 import torch
 
-from helpers.paths import GPU_WHEELS_DIR  # importing helpers points the Hugging Face libraries at the offline cache
-from helpers.versions import REQUIREMENTS
+import helpers  # noqa: F401  (importing helpers points the Hugging Face libraries at the offline cache)
+from helpers.device import training_label
+from helpers.paths import GPU_WHEELS_DIR, REQUIREMENTS
 
 NO_GPU_LINE = "no CUDA GPU here: nothing to check (make gpu-check is for a GPU machine)"
 """What the command prints, and all it does, where ``torch.cuda.is_available()`` is false."""
@@ -151,17 +153,6 @@ def training_examples(vocab_size: int, count: int = 4, length: int = SEQUENCE_LE
     return examples
 
 
-def precision_flags(mixed_precision: str) -> dict[str, bool]:
-    """``TrainingArguments`` keywords for :func:`helpers.device.mixed_precision`'s answer.
-
-    Raises:
-        ValueError: not ``"bf16"``, ``"fp16"`` or ``"no"``.
-    """
-    if mixed_precision not in ("bf16", "fp16", "no"):
-        raise ValueError(f"mixed_precision={mixed_precision!r}: use 'bf16', 'fp16' or 'no'.")
-    return {"bf16": mixed_precision == "bf16", "fp16": mixed_precision == "fp16"}
-
-
 def _first_line(err: BaseException, limit: int = 160) -> str:
     lines = str(err).strip().splitlines()
     text = f"{type(err).__name__}: {lines[0] if lines else ''}"
@@ -184,14 +175,13 @@ def check_precision() -> tuple[Any, str]:
     from helpers.device import setup
 
     info = setup(verbose=False)
-    precision_flags(info.mixed_precision)
     if info.device.type == "cuda":
         major, minor = torch.cuda.get_device_capability(info.device)
         if (info.mixed_precision == "bf16") != (major >= 8):
             raise GpuCheckError(f"{info.mixed_precision} chosen on {info.name} (compute capability {major}.{minor}): "
                                 "bf16 is native from 8.0 (Ampere), fp16 before")
     return info, (f"{info.device.type} ({info.name}): weights {str(info.dtype).removeprefix('torch.')}, training "
-                  f"{info.mixed_precision}, compute {str(info.compute_dtype).removeprefix('torch.')}")
+                  f"{training_label(info.mixed_precision)}, compute {str(info.compute_dtype).removeprefix('torch.')}")
 
 
 def ensure_bitsandbytes(find_links: str | Path = WHEELS_DIR) -> str:
@@ -232,8 +222,9 @@ def quantization_config(bits: int, compute_dtype: torch.dtype) -> Any:
     if bits == 8:
         return BitsAndBytesConfig(load_in_8bit=True)
     if bits == 4:
-        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                  bnb_4bit_compute_dtype=compute_dtype)
+        from checks.reference.models import nf4_config
+
+        return nf4_config(compute_dtype)
     raise ValueError(f"bits={bits!r}: use 8 or 4.")
 
 
@@ -283,7 +274,8 @@ def _lora_config() -> Any:
 
 def train_steps(model: Any, examples: list[dict[str, torch.Tensor]], device: torch.device, mixed_precision: str,
                 steps: int, output_dir: str | Path) -> list[float]:
-    """Train ``model`` for ``steps`` steps with ``Trainer`` (batch 2, ``bf16``/``fp16`` from ``mixed_precision``).
+    """Train ``model`` for ``steps`` steps with ``Trainer`` (batch 2, ``bf16``/``fp16`` from ``mixed_precision``, one of
+    :data:`helpers.device.MIXED_PRECISIONS`: :func:`helpers.device.trainer_flags`).
 
     On a CPU ``use_cpu=True`` keeps the Trainer off any accelerator.
 
@@ -295,10 +287,12 @@ def train_steps(model: Any, examples: list[dict[str, torch.Tensor]], device: tor
     """
     from transformers import PrinterCallback, Trainer, TrainingArguments
 
+    from helpers.device import trainer_flags
+
     args = TrainingArguments(output_dir=str(output_dir), max_steps=steps, per_device_train_batch_size=2,
                              learning_rate=1e-3, logging_steps=1, save_strategy="no", report_to="none",
                              disable_tqdm=True, use_cpu=device.type == "cpu", seed=0,
-                             **precision_flags(mixed_precision))
+                             **trainer_flags(mixed_precision))
     trainer = Trainer(model=model, args=args, train_dataset=examples)
     trainer.remove_callback(PrinterCallback)  # the losses go into the table, not one dict per step on stdout
     trainer.train()
@@ -316,7 +310,7 @@ def check_lora_steps(model_dir: str | Path, device: torch.device, mixed_precisio
     model = get_peft_model(AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32), _lora_config())
     with tempfile.TemporaryDirectory(prefix="gpu-check-lora-") as out:
         losses = train_steps(model, training_examples(model.config.vocab_size), device, mixed_precision, steps, out)
-    return f"{steps} steps ({mixed_precision}), loss {losses[0]:.3f} -> {losses[-1]:.3f}"
+    return f"{steps} steps ({training_label(mixed_precision)}), loss {losses[0]:.3f} -> {losses[-1]:.3f}"
 
 
 def check_qlora_step(model_dir: str | Path, device: torch.device, mixed_precision: str,
@@ -333,7 +327,7 @@ def check_qlora_step(model_dir: str | Path, device: torch.device, mixed_precisio
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     with tempfile.TemporaryDirectory(prefix="gpu-check-qlora-") as out:
         losses = train_steps(model, training_examples(model.config.vocab_size), device, mixed_precision, 1, out)
-    return f"1 step ({mixed_precision}), {trainable:,} trainable parameters, loss {losses[0]:.3f}"
+    return f"1 step ({training_label(mixed_precision)}), {trainable:,} trainable parameters, loss {losses[0]:.3f}"
 
 
 def check_generate(model: Any, tokenizer: Any, device: torch.device, *, new_tokens: int = 8) -> str:
@@ -366,6 +360,7 @@ def check_memory(model_dir: str | Path, device: torch.device, mixed_precision: s
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM
 
+    from helpers.device import autocast_dtype
     from helpers.memory import format_bytes, peak_memory
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).to(device)
@@ -373,7 +368,7 @@ def check_memory(model_dir: str | Path, device: torch.device, mixed_precision: s
     batch = {k: torch.stack([e[k] for e in training_examples(model.config.vocab_size)]).to(device)
              for k in ("input_ids", "attention_mask", "labels")}
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    autocast = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mixed_precision)
+    autocast = autocast_dtype(mixed_precision)
     with peak_memory(device) as memory:
         with torch.autocast(device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
             loss = model(**batch).loss
@@ -469,7 +464,7 @@ def pinned_version(package: str, requirements: str | Path = REQUIREMENTS) -> str
     """
     from packaging.utils import canonicalize_name
 
-    from helpers.versions import pin_lines
+    from helpers.pins import pin_lines
 
     for name, version in pin_lines(Path(requirements)):
         if canonicalize_name(name) == canonicalize_name(package):

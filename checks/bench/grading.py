@@ -10,7 +10,7 @@ from pathlib import Path
 
 from checks.bench.report import GradeRun
 from checks.grader.registry import part_for_notebook
-from helpers.grade_report import read_report
+from checks.grader.schema import read_report
 
 GRADE_TIMEOUT_S = 3600
 """One part's grading is stopped after an hour (the grader's own limits stop a stuck notebook much earlier)."""

@@ -14,8 +14,9 @@ PROMPTS = 8
 """Validation tickets answered in one left-padded batch (the challenge's prompts)."""
 MAX_NEW_TOKENS = 32
 """New tokens per prompt; ``min_new_tokens`` equals it, so every precision generates the same count."""
-TIME_LIMIT_S = 60.0
-"""``generate(max_time=...)``: a precision slower than this stops early and says so."""
+GENERATION_TIME_LIMIT_S = 60.0
+"""Seconds one precision's batch may generate (``generate(max_time=...)``): a precision slower than this stops early
+and its row says so."""
 MATMUL_SHAPE = (256, 576, 1536)
 """``(rows, inner, cols)``: a batch of 256 tokens' SmolLM2 activations (576 wide) times its MLP weight (1536).
 Small, because an emulated bf16 matmul can be 1,000 x slower than fp32."""
@@ -60,7 +61,7 @@ def _generate(model, batch, pad_token_id: int) -> tuple[int, float]:
     started = time.perf_counter()
     with torch.inference_mode():
         out = model.generate(**batch, max_new_tokens=MAX_NEW_TOKENS, min_new_tokens=MAX_NEW_TOKENS, do_sample=False,
-                             pad_token_id=pad_token_id, max_time=TIME_LIMIT_S)
+                             pad_token_id=pad_token_id, max_time=GENERATION_TIME_LIMIT_S)
     seconds = time.perf_counter() - started
     return (out.shape[1] - batch["input_ids"].shape[1]) * out.shape[0], seconds
 
@@ -97,7 +98,7 @@ def measure_inference() -> Inference:
         stopped = tokens < PROMPTS * MAX_NEW_TOKENS
         rows.append(Generation(precision=precision, new_tokens=tokens, seconds=round(seconds, 2),
                                tokens_per_s=round(tokens / seconds, 1),
-                               note=f"stopped at the {TIME_LIMIT_S:.0f} s limit" if stopped else ""))
+                               note=f"stopped at the {GENERATION_TIME_LIMIT_S:.0f} s limit" if stopped else ""))
         print(f"    {precision}: {tokens / seconds:.1f} new tokens/s", flush=True)
         del model
         gc.collect()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import platform
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel
+
+from helpers.device import cpu_model
 
 STAND_IN_ENV: dict[str, str] = {
     "ATEN_CPU_CAPABILITY": "avx2",
@@ -59,17 +59,6 @@ def check_kind(kind: str) -> None:
                          + " in the environment before torch starts: run make bench CPU=avx2.")
     if kind == "native" and partial:
         raise ValueError(f"CPU=native but {', '.join(partial)} is set: unset it, or run make bench CPU=avx2.")
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``"AMD EPYC 9R14"``), or ``platform.processor()`` where ``/proc/cpuinfo`` is missing."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def describe(kind: str) -> Machine:

@@ -1,33 +1,21 @@
-"""Solution notebooks as ``make run`` executes them: wall time, slowest cells, and each ``check()`` cell's latency."""
+"""Solution notebooks as ``make run`` executes them: wall time, slowest cells, and each ``check()`` cell's latency.
+
+Every ``helpers.check`` cell is held to :data:`checks.grader.limits.CHECK_BUDGET_S`: one over it is flagged
+(:attr:`checks.bench.report.CheckTime.over_budget`), printed as ``SLOW`` and makes ``make bench`` exit with status 1.
+"""
 
 from __future__ import annotations
 
 import ast
-from datetime import datetime
 from pathlib import Path
 
-from checks.authoring.run_notebooks import BONUS_HEADING, run_notebook
+from checks.authoring.run_notebooks import BONUS_HEADING, cell_seconds, run_notebook
 from checks.bench.report import ALL_TASKS, CellTime, CheckTime, NotebookRun
 from checks.course import notebook_of
+from checks.grader.limits import CHECK_BUDGET_S
 
 SLOWEST_CELLS = 5
 """Cells listed per notebook, slowest first."""
-
-
-def _timestamp(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def cell_seconds(cell) -> float | None:
-    """Execution time of one executed code cell, in seconds, from nbclient's ``execution`` metadata.
-
-    ``None`` when the cell did not run (no ``iopub.execute_input`` or ``shell.execute_reply`` timestamp).
-    """
-    execution = cell.get("metadata", {}).get("execution", {})
-    started, ended = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
-    if not started or not ended:
-        return None
-    return (_timestamp(ended) - _timestamp(started)).total_seconds()
 
 
 def check_call(source: str) -> tuple[str, str] | None:
@@ -49,7 +37,11 @@ def check_call(source: str) -> tuple[str, str] | None:
 
 
 def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
-    """Summarize an executed notebook ``nb`` (nbformat node) that took ``seconds`` of wall time."""
+    """Summarize an executed notebook ``nb`` (nbformat node) that took ``seconds`` of wall time.
+
+    A ``helpers.check`` cell (:func:`check_call`) that took more than :data:`checks.grader.limits.CHECK_BUDGET_S`
+    is marked ``over_budget``; a cell that did not run (no timings) is left out.
+    """
     cells: list[CellTime] = []
     checks: list[CheckTime] = []
     core: float | None = None
@@ -67,7 +59,8 @@ def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
         cells.append(CellTime(index=index, seconds=round(took, 2), source=first))
         call = check_call(cell.source)
         if call:
-            checks.append(CheckTime(part=call[0], task=call[1], seconds=round(took, 2)))
+            checks.append(CheckTime(part=call[0], task=call[1], seconds=round(took, 2),
+                                    over_budget=took > CHECK_BUDGET_S))
     slowest = sorted(cells, key=lambda c: c.seconds, reverse=True)[:SLOWEST_CELLS]
     return NotebookRun(
         notebook=notebook, seconds=round(seconds, 1), cells_seconds=round(running, 1),
@@ -88,7 +81,11 @@ def run_solutions(notebooks: list[Path], out_dir: Path) -> list[NotebookRun]:
         print(f"  {path.name} ...", end=" ", flush=True)
         result = run_notebook(path.resolve(), out_dir)
         run = timings(nbformat.read(result.output, as_version=4), path.name, result.seconds, result.error)
+        slow = [c for c in run.checks if c.over_budget]
         print(f"{run.seconds:.0f} s" + (f" (core {run.core_seconds:.0f} s)" if run.core_seconds else "")
               + (f"  FAILED: {run.error}" if run.error else ""), flush=True)
+        for check in slow:
+            print(f"    SLOW: {check.call} took {check.seconds:.1f} s, over the {CHECK_BUDGET_S:.0f} s budget of a "
+                  "check() cell", flush=True)
         runs.append(run)
     return runs

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checks.bench.report import ALL_TASKS, BenchFile
+from checks.grader.limits import CHECK_BUDGET_S
 
 COLORS = {"native": "tab:blue", "avx2": "tab:orange"}
 
@@ -46,8 +47,9 @@ def plot(bench: BenchFile, path: Path) -> Path:
     with_inference = {k: r.inference for k, r in runs.items() if r.inference}
     if with_inference:
         precisions = [g.precision for g in next(iter(with_inference.values())).generation]
+        shape = next(iter(with_inference.values()))
         _bars(axes[0][1], precisions, {k: [g.tokens_per_s for g in i.generation] for k, i in with_inference.items()},
-              "Greedy generation (8 prompts, 32 new tokens each)", "new tokens / s")
+              f"Greedy generation ({shape.prompts} prompts, {shape.max_new_tokens} new tokens each)", "new tokens / s")
     with_training = {k: r.training for k, r in runs.items() if r.training}
     if with_training:
         modes = [m.mode for m in next(iter(with_training.values())).modes]
@@ -68,6 +70,9 @@ def plot(bench: BenchFile, path: Path) -> Path:
             values[f"{kind}"] = [grade.get(p) for p in parts]
             values[f"{kind} slowest check(part, task)"] = [slowest.get(p) for p in parts]
         _bars(axes[1][1], parts, values, "make grade per part, and the slowest check(part, task) cell", "seconds")
+        axes[1][1].axhline(CHECK_BUDGET_S, color="grey", linestyle="--", linewidth=0.8,
+                           label=f"check() budget ({CHECK_BUDGET_S:.0f} s)")
+        axes[1][1].legend(fontsize=8)
     cpu = "; ".join(f"{k}: {r.machine.cpu} ({r.machine.torch_capability}, {r.machine.date[:10]})"
                     for k, r in runs.items())
     fig.suptitle(f"make bench: {cpu}", fontsize=10)

@@ -8,12 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from checks.bench.machine import Machine
-from helpers.paths import BUILD_DIR
-
-BENCH_DIR: Path = BUILD_DIR / "bench"
-BENCH_PATH: Path = BENCH_DIR / "bench.json"
-PLOT_PATH: Path = BENCH_DIR / "bench.png"
-
+from checks.grader.limits import CHECK_BUDGET_S
+from helpers.paths import BENCH_PATH
 
 ALL_TASKS = "(all)"
 """The task of a ``helpers.check("part")`` cell, which runs every check of the part (not one task's)."""
@@ -35,6 +31,15 @@ class CheckTime(BaseModel):
     part: str
     task: str
     seconds: float
+    over_budget: bool = False
+    """``seconds`` is over :data:`checks.grader.limits.CHECK_BUDGET_S`: the check belongs in ``make grade`` only
+    (:attr:`checks.grader.registry.Check.grading_only`) or must get faster."""
+
+    @property
+    def call(self) -> str:
+        """The cell as written: ``helpers.check("part", "task")``, or ``helpers.check("part")`` (:data:`ALL_TASKS`)."""
+        arguments = f'"{self.part}"' if self.task == ALL_TASKS else f'"{self.part}", "{self.task}"'
+        return f"helpers.check({arguments})"
 
 
 class NotebookRun(BaseModel):
@@ -148,6 +153,15 @@ class BenchRun(BaseModel):
         return sum(n.seconds for n in self.notebooks) if self.notebooks else None
 
 
+def over_budget(run: BenchRun) -> list[CheckTime]:
+    """The ``check()`` cells of ``run``'s notebooks over :data:`checks.grader.limits.CHECK_BUDGET_S` (slowest first).
+
+    ``[]`` when none is, or when the run measured no notebooks.
+    """
+    slow = [c for n in run.notebooks or [] for c in n.checks if c.over_budget]
+    return sorted(slow, key=lambda c: c.seconds, reverse=True)
+
+
 def summary(run: BenchRun) -> str:
     """The run's headline figures, a line each, for the terminal."""
     lines = [f"{run.machine.kind}: {run.machine.cpu}, torch {run.machine.torch_capability} kernels, "
@@ -162,6 +176,10 @@ def summary(run: BenchRun) -> str:
         if checks:
             slowest = max(checks)
             lines.append(f"  slowest check(part, task) cell: {slowest[0]:.1f} s ({slowest[1]})")
+        slow = over_budget(run)
+        if slow:
+            lines.append(f"  SLOW: check() cells over the {CHECK_BUDGET_S:.0f} s budget: "
+                         + ", ".join(f"{c.call} {c.seconds:.1f} s" for c in slow))
     if run.inference:
         lines.append(f"  cached model load {run.inference.load_seconds:.1f} s; new tokens/s: "
                      + ", ".join(f"{g.precision} {g.tokens_per_s if g.tokens_per_s is not None else 'n/a'}"

@@ -18,6 +18,8 @@ TICKETS = 4
 NAIVE_MAX_LENGTH = 256
 """The naive recipe pads every ticket to this many tokens (``padding="max_length"``), as many tutorials do."""
 NAIVE_DROPOUT = 0.1
+NAIVE_PRECISION = "no"
+"""The naive recipe trains without mixed precision (:data:`helpers.device.MIXED_PRECISIONS`), in fp32."""
 
 
 def _row(result: dict, tokens: int) -> TrainingMode:
@@ -31,28 +33,29 @@ def _row(result: dict, tokens: int) -> TrainingMode:
 
 def measure_training() -> Training:
     """Measure the three strategies on the course's batch, then the naive recipe; one process each."""
-    from transformers import AutoTokenizer, BitsAndBytesConfig
+    from transformers import AutoTokenizer
 
-    from checks.reference import lora as reference
+    from checks.reference.data import build_splits, data_collator
+    from checks.reference.models import nf4_config
+    from checks.reference.recipe import default_lora_config
     from helpers.challenge.memory_probe import measure_training_memory
     from helpers.challenge.training import keep_answer_logits
-    from helpers.device import compute_dtype, mixed_precision
+    from helpers.device import pick_device, precision, training_label
     from helpers.models import CHAT_MODEL_ID
 
     tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
-    examples = [dict(e) for e in reference.build_splits(tokenizer, ("train",), limit=TICKETS)["train"]]
-    collator = keep_answer_logits(reference.data_collator(tokenizer))
+    examples = [dict(e) for e in build_splits(tokenizer, ("train",), limit=TICKETS)["train"]]
+    collator = keep_answer_logits(data_collator(tokenizer))
     batch = collator(examples)
     tokens = int(batch["attention_mask"].sum())
-    config = reference.default_lora_config()
-    precision = mixed_precision("cpu")
-    nf4 = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                             bnb_4bit_compute_dtype=compute_dtype("cpu"))  # the challenge's Bonus A
+    config = default_lora_config()
+    chosen = precision(pick_device())  # the probe's children train on this device, as the challenge's Trainer does
+    nf4 = nf4_config(chosen.compute_dtype)  # the challenge's Bonus A
     modes = []
     for mode in ("lora", "qlora", "full"):
         print(f"    {mode} ...", end=" ", flush=True)
         result = measure_training_memory(
-            mode, batch=batch, lora_config=config, steps=STEPS, mixed_precision=precision,
+            mode, batch=batch, lora_config=config, steps=STEPS, mixed_precision=chosen.mixed_precision,
             quantization_config=nf4 if mode == "qlora" else None)
         modes.append(_row(result, tokens))
         print(f"{modes[-1].seconds_per_step:.2f} s/step", flush=True)
@@ -66,10 +69,9 @@ def measure_training() -> Training:
     for i, e in enumerate(examples):  # right padding: the real tokens come first
         labels[i, : len(e["labels"])] = torch.tensor(e["labels"])
     naive_batch = {**padded, "labels": labels}
-    naive_config = reference.default_lora_config(layers_to_transform=None, layers_pattern=None,
-                                                  lora_dropout=NAIVE_DROPOUT)
+    naive_config = default_lora_config(layers_to_transform=None, layers_pattern=None, lora_dropout=NAIVE_DROPOUT)
     naive = _row(measure_training_memory("lora", batch=naive_batch, lora_config=naive_config, steps=STEPS,
-                                         mixed_precision="no"), tokens)
+                                         mixed_precision=NAIVE_PRECISION), tokens)
     print(f"{naive.seconds_per_step:.2f} s/step", flush=True)
     course = modes[0]
     return Training(
@@ -79,8 +81,8 @@ def measure_training() -> Training:
             course_settings=(f"padding to the longest of the batch, adapters on blocks "
                              f"{min(config.layers_to_transform)}-{max(config.layers_to_transform)}, "
                              f"dropout {config.lora_dropout}, logits only where labels exist, "
-                             f"{'bf16 autocast' if precision == 'bf16' else 'fp32'}"),
+                             f"{chosen.training}"),
             naive_settings=(f"padding to max_length={NAIVE_MAX_LENGTH}, adapters on all 30 blocks, "
-                            f"dropout {NAIVE_DROPOUT}, logits at every position, fp32"),
+                            f"dropout {NAIVE_DROPOUT}, logits at every position, {training_label(NAIVE_PRECISION)}"),
         ),
     )

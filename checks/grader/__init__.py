@@ -5,11 +5,13 @@
 * From a terminal: ``make grade`` (``python -m checks.grader``) runs each
   notebook in a fresh process and prints a score table.
 * In pytest: :func:`grade_notebook` returns a :class:`GradeReport`.
+
+Every result and report is one schema, :mod:`grader.schema` (:class:`CheckResult`, :class:`GradeReport`, the report
+file's :class:`~grader.schema.GradeBook`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from collections import Counter
@@ -17,9 +19,7 @@ from collections import Counter
 from checks.grader.registry import (
     Check,
     CheckFailed,
-    CheckResult,
     Part,
-    Score,
     available_parts,
     catch_up,
     expect,
@@ -29,7 +29,8 @@ from checks.grader.registry import (
     run_checks,
 )
 from checks.grader.report import format_results, results_html
-from checks.grader.runner import GRADING_ENV, SOLUTION_KEY, GradeReport, grade_notebook, grade_variants
+from checks.grader.runner import GRADING_ENV, SOLUTION_KEY, grade_notebook, grade_variants
+from checks.grader.schema import CheckResult, GradeReport, Score
 
 __all__ = [
     "SOLUTION_KEY", "Check", "CheckFailed", "CheckResult", "GradeReport", "Part", "Score", "available_parts",
@@ -66,7 +67,7 @@ def escalate_hints(definition: Part, results: list[CheckResult]) -> list[CheckRe
             if attempts >= STUCK_AFTER and r.task in definition.catch_ups:
                 hint += (f" Still stuck after {attempts} tries? The catch-up cell under this task's check gives a "
                          "working result so you can go on (this task then scores no points).")
-        escalated.append(dataclasses.replace(r, hint=hint) if hint != r.hint else r)
+        escalated.append(r.model_copy(update={"hint": hint}) if hint != r.hint else r)
     return escalated
 
 

@@ -19,7 +19,7 @@ from checks.grader.limits import measure_machine
 from checks.grader.registry import available_parts, load_part
 from checks.grader.report import format_results
 from checks.grader.runner import grade_notebook
-from helpers.grade_report import ABOUT, GradeBook, GradedNotebook, ReportError, read_report, write_report
+from checks.grader.schema import ABOUT, GradeBook, GradeReport, ReportError, read_report, write_report
 from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
 
 
@@ -29,7 +29,7 @@ def _default_notebooks() -> list[Path]:
                   if any(nb.name.startswith(p) for p in prefixes if p))
 
 
-def _previous_reports(path: Path) -> list[GradedNotebook]:
+def _previous_reports(path: Path) -> list[GradeReport]:
     """Entries of an earlier report at ``path``; none if it is missing or unreadable."""
     try:
         report = read_report(path)
@@ -58,11 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as err:
             print(f"{nb}: {err}", file=sys.stderr)
             return 2
-        entry = report.as_dict()
-        graded = Path(entry["notebook"])
-        entry["notebook"] = shown_path(graded) if graded.is_relative_to(REPO_ROOT) else graded.name
-        entry["graded_at"] = time.strftime("%Y-%m-%d %H:%M:%S")
-        reports.append(GradedNotebook.model_validate(entry))
+        graded = Path(report.notebook)
+        reports.append(report.model_copy(update={
+            "notebook": shown_path(graded) if graded.is_relative_to(REPO_ROOT) else graded.name,
+            "graded_at": time.strftime("%Y-%m-%d %H:%M:%S")}))
         print(format_results(report.results, f"{Path(nb).name}  ({report.seconds:.0f} s)", problem=report.problem))
         for error in report.cell_errors:
             print(f"  note: code cell {error['cell']} raised {error['error']}")
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     fresh = GradeBook.of(reports)
     print(f"{'notebook':<48}{'core':>8}   {'bonus (optional)':>16}")
     for r in [*reports, fresh]:
-        name = Path(r.notebook).name if isinstance(r, GradedNotebook) else "total"
+        name = Path(r.notebook).name if isinstance(r, GradeReport) else "total"
         bonus = f"{r.bonus_score}/{r.bonus_total}" if r.bonus_total else "-"
         print(f"{name:<48}{r.score:>5}/{r.total:<3}   {bonus:>16}")
     graded_parts = {r.part for r in reports}

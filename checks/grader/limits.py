@@ -18,6 +18,9 @@ A slower or busy machine (another heavy process on the same cores) gets proporti
 ``make grade`` runs a speed test of a few seconds first (:func:`measure_machine`) and multiplies
 every limit by how much slower than the reference machine it ran, never by less than 1; when the
 other cores are busy, the graded notebook runs on one thread, which is then much faster.
+
+One budget is not a grading limit but a design rule: a notebook's ``check()`` cell answers within
+:data:`CHECK_BUDGET_S` (``make bench`` flags the cells over it).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ MIN_CELL_S, MIN_CHECK_S, MIN_NOTEBOOK_S = 30.0, 10.0, 60.0
 """Floors: importing torch and transformers alone takes 5-10 s on a cold cache."""
 GRACE_S = 30.0
 """Added to the sum before the parent kills a child that ignores the limits (a cell stuck in C code)."""
+CHECK_BUDGET_S = 10.0
+"""What one ``check(part, task)`` cell in a notebook may take on a laptop CPU (the AVX2 stand-in), in seconds: what a
+learner waits for after asking. A check needing more is :attr:`checks.grader.registry.Check.grading_only` (it runs in
+``make grade`` only). ``make bench`` measures every ``helpers.check`` cell of the solutions and flags each one over
+this budget (:attr:`checks.bench.report.CheckTime.over_budget`, exit status 1). Not a grading limit: the
+grader stops a check after :attr:`Limits.check_s`."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,9 @@ print(default, median(), threads)
 """The speed test, in a fresh process like the graded notebook's: the median of 5 rounds of 30 small fp32 operator
 pairs (312 x 576 activations: a batch of 4 tickets), first on torch's default threads, then on one; prints both
 medians in seconds and the default thread count. About 3 s with the process start."""
+SPEED_TEST_TIMEOUT_S = 60.0
+"""Seconds the speed test may take (about 3 normally) before :func:`measure_machine` gives up and leaves the limits
+as they are."""
 REFERENCE_SPEED_TEST_S = 0.184
 """The speed test's default-threads median under the AVX2 stand-in on a 2-core Intel Xeon (AVX-512 BF16, AMX), quiet,
 2026-12-06: 0.184 s on 2 threads, 0.32 s on one. The solution times of :data:`checks.course.NOTEBOOKS` come from a
@@ -151,11 +163,12 @@ def _speed_test() -> tuple[float, float, int]:
     """Run :data:`SPEED_TEST` in a fresh Python process: ``(seconds on default threads, seconds on one, threads)``.
 
     Raises:
-        RuntimeError: the test did not print its numbers within 60 s.
+        RuntimeError: the test did not print its numbers within :data:`SPEED_TEST_TIMEOUT_S`.
     """
     try:
-        done = subprocess.run([sys.executable, "-c", SPEED_TEST], capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        done = subprocess.run([sys.executable, "-c", SPEED_TEST], capture_output=True, text=True,
+                              timeout=SPEED_TEST_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "PYTHONWARNINGS": "ignore"})
         default, one, threads = done.stdout.split()[-3:]
         return float(default), float(one), int(threads)
     except (subprocess.TimeoutExpired, ValueError) as err:

@@ -12,8 +12,9 @@ grades) and declares::
         ...
         expect(out.shape == (2, 384), f"expected shape (2, 384), got {tuple(out.shape)}")
 
-A task whose name starts with :data:`OPTIONAL_PREFIX` (``"Bonus A: fit_prompt"``) is optional: its checks are
-scored apart from the core. Where a later task needs an earlier task's result, the part registers a catch-up::
+A task whose name starts with :data:`checks.course.OPTIONAL_PREFIX` (``"Bonus A: fit_prompt"``) is optional: its
+checks are scored apart from the core. Where a later task needs an earlier task's result, the part registers a
+catch-up::
 
     @part.catch_up("Task 1: load_generator")
     def _working_generator():
@@ -24,8 +25,8 @@ result and goes on; that task then scores as caught up (no points).
 
 A check receives the notebook's namespace (a ``dict`` of real Python objects),
 passes by returning and fails by raising :class:`CheckFailed` (via :func:`expect`
-or :func:`require`). The same definitions serve ``check(...)`` in the notebook,
-``pytest`` and ``make grade``.
+or :func:`require`); :func:`run_check` turns either into a :class:`checks.grader.schema.CheckResult`. The same
+definitions serve ``check(...)`` in the notebook, ``pytest`` and ``make grade``.
 """
 
 from __future__ import annotations
@@ -34,21 +35,16 @@ import functools
 import importlib
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from checks import course
-from checks.course import OPTIONAL_PREFIX
+from checks.grader.schema import CheckResult, is_optional
 
 CAUGHT_UP: set[tuple[str, str]] = set()
 """``(part, task)`` pairs this process caught up with :func:`catch_up` (the notebook's kernel, or the grading child)."""
-
-
-def is_optional(task: str) -> bool:
-    """Whether ``task`` (a check's task name) is optional: its name starts with :data:`OPTIONAL_PREFIX`."""
-    return task.startswith(OPTIONAL_PREFIX)
 
 
 class CheckFailed(AssertionError):
@@ -111,8 +107,8 @@ class Check:
         requires: checks of the notebook's process this one builds on: when one of them fails, this one fails
             too, pointing to it (a clean check cannot see, say, whether the saved adapter is the trained one).
         grading_only: why the check is too slow for a notebook's ``check()`` (which answers within
-            :data:`CHECK_BUDGET_S` on a laptop CPU); ``check()`` then lists it as not run with this reason and
-            ``make grade`` runs it. Empty: it runs everywhere.
+            :data:`checks.grader.limits.CHECK_BUDGET_S` on a laptop CPU); ``check()`` then lists it as not run with
+            this reason and ``make grade`` runs it. Empty: it runs everywhere.
         more_hint: a second, more specific hint, shown from the learner's second failed ``check()`` of the task.
     """
 
@@ -129,38 +125,8 @@ class Check:
 
     @property
     def optional(self) -> bool:
-        """Whether the check belongs to an optional task (:func:`is_optional`)."""
+        """Whether the check belongs to an optional task (:func:`checks.grader.schema.is_optional`)."""
         return is_optional(self.task)
-
-
-CHECK_BUDGET_S = 10.0
-"""What one ``check(part, task)`` call in a notebook may take on a laptop CPU (the AVX2 stand-in), in seconds;
-a check needing more is :attr:`Check.grading_only` (``make bench`` measures every check cell)."""
-
-
-@dataclass
-class CheckResult:
-    """Outcome of one check (JSON-serialisable through :func:`dataclasses.asdict`)."""
-
-    name: str
-    task: str
-    passed: bool
-    message: str
-    hint: str
-    points: int
-    seconds: float = 0.0
-    ran: bool = True
-    """``False`` when the check could not run at all (the notebook file is broken, the grading was stopped)."""
-    caught_up: bool = False
-    """``True`` when the learner took the task's catch-up (:func:`catch_up`): not run, no points."""
-    optional: bool = field(init=False)
-    """Whether the check's task is optional (:func:`is_optional`): scored apart from the core."""
-
-    def __post_init__(self) -> None:
-        self.optional = is_optional(self.task)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -218,36 +184,6 @@ class Part:
             tasks = sorted({c.task for c in self.checks})
             raise ValueError(f"No check of part {self.name!r} matches task {task!r}. Tasks: {tasks}")
         return chosen
-
-
-@dataclass(frozen=True)
-class Score:
-    """Points of a list of results: the core and the optional (Bonus) tasks apart.
-
-    Attributes:
-        core: points of the passed core checks.
-        core_total: points of all core checks.
-        bonus: points of the passed optional checks.
-        bonus_total: points of all optional checks.
-    """
-
-    core: int
-    core_total: int
-    bonus: int
-    bonus_total: int
-
-    @classmethod
-    def of(cls, results: Sequence[CheckResult]) -> Score:
-        """Sum the points of ``results`` (a caught-up or not-run check earns none)."""
-        core = [r for r in results if not r.optional]
-        bonus = [r for r in results if r.optional]
-        return cls(sum(r.points for r in core if r.passed), sum(r.points for r in core),
-                   sum(r.points for r in bonus if r.passed), sum(r.points for r in bonus))
-
-    def text(self) -> str:
-        """``"core 12/12 · bonus 3/9"`` (no bonus part when there are no optional checks)."""
-        return f"core {self.core}/{self.core_total}" + (
-            f" · bonus (optional) {self.bonus}/{self.bonus_total}" if self.bonus_total else "")
 
 
 def available_parts() -> list[str]:
@@ -315,8 +251,9 @@ def caught_up_tasks(part: str) -> set[str]:
 
 def caught_up_result(check: Check) -> CheckResult:
     """The result of a check whose task was caught up: not run, no points."""
-    return CheckResult(check.name, check.task, False, "caught up: the catch-up cell gave a working result, so this "
-                       "task scores no points", check.hint, check.points, ran=False, caught_up=True)
+    return CheckResult(name=check.name, task=check.task, passed=False,
+                       message="caught up: the catch-up cell gave a working result, so this task scores no points",
+                       hint=check.hint, points=check.points, ran=False, caught_up=True)
 
 
 def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
@@ -336,8 +273,8 @@ def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
         passed, message = False, f"Your code raised {type(err).__name__}: {err}{where}"
     else:
         passed, message = True, "ok"
-    return CheckResult(check.name, check.task, passed, message, check.hint, check.points,
-                       round(time.perf_counter() - started, 3))
+    return CheckResult(name=check.name, task=check.task, passed=passed, message=message, hint=check.hint,
+                       points=check.points, seconds=round(time.perf_counter() - started, 3))
 
 
 def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live: bool = False) -> list[CheckResult]:
@@ -353,8 +290,9 @@ def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live:
         if c.task in caught:
             results.append(caught_up_result(c))
         elif live and c.grading_only:
-            results.append(CheckResult(c.name, c.task, False, f"runs in make grade only: {c.grading_only}", c.hint,
-                                       c.points, ran=False))
+            results.append(CheckResult(name=c.name, task=c.task, passed=False,
+                                       message=f"runs in make grade only: {c.grading_only}", hint=c.hint,
+                                       points=c.points, ran=False))
         else:
             results.append(run_check(c, ns))
     return results

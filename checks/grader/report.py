@@ -1,7 +1,7 @@
-"""Render check results: a text table for terminals, HTML for notebooks (the JSON report: helpers.grade_report).
+"""Render check results: a text table for terminals, HTML for notebooks (the JSON report: :mod:`grader.schema`).
 
 Core checks come first; the optional (Bonus) checks follow under their own heading, so a learner who did the whole
-core sees a clean core result. The score line gives both apart (:class:`grader.registry.Score`).
+core sees a clean core result. The score line gives both apart (:class:`grader.schema.Score`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from checks.grader.registry import CheckResult, Score
+from checks.grader.schema import CheckResult, Score
 
 PASS, FAIL, CAUGHT_UP, NOT_RUN = "PASS", "FAIL", " UP ", "----"
 BONUS_HEADING = "Bonus (optional: if time is left / at home)"

@@ -12,7 +12,7 @@ Grading never changes what the learner made: both children see a scratch copy of
 notebook started is stopped when its child ends (:func:`helpers.processes.run`). The child's
 report must carry a token the child read from a file it deleted before the first cell, so a cell
 that writes a report of its own and ends the process is not believed (tamper evidence, not a
-sandbox: see :data:`helpers.grade_report.ABOUT`).
+sandbox: see :data:`checks.grader.schema.ABOUT`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,13 @@ from checks.grader.limits import GRACE_S, Limits, Machine, limits_for
 from checks.grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
 from checks.grader.registry import (
     Check,
-    CheckResult,
     Part,
-    Score,
     caught_up_result,
     load_part,
     part_for_notebook,
     prerequisite,
 )
+from checks.grader.schema import CheckResult, GradeReport
 from checks.grader.worker import Outcome, WorkerReport
 from helpers import paths, processes
 from helpers.paths import REPO_ROOT, SOLUTIONS_DIR
@@ -52,61 +50,16 @@ GRADING_ENV = "WORKSHOP_GRADING"
 """Set to ``1`` in the grading process: ``check(...)`` calls inside the notebook do nothing."""
 
 
-@dataclass
-class GradeReport:
-    """Result of grading one notebook with one part.
-
-    Attributes:
-        notebook: path of the graded notebook.
-        part: autograder part name.
-        results: one :class:`CheckResult` per check.
-        cell_errors: cells that raised while the notebook ran: ``{"cell": n, "error": "..."}``
-            (``n`` counts code cells from 1).
-        seconds: wall time of the whole grading, in seconds.
-        problem: why the notebook could not be graded normally (timeout, crash), or ``""``.
-    """
-
-    notebook: str
-    part: str
-    results: list[CheckResult]
-    cell_errors: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-    problem: str = ""
-
-    @property
-    def points(self) -> Score:
-        """The core and optional points apart."""
-        return Score.of(self.results)
-
-    @property
-    def score(self) -> int:
-        """Points of the passed core checks (optional ones: :attr:`points`)."""
-        return self.points.core
-
-    @property
-    def total(self) -> int:
-        """Points of all core checks."""
-        return self.points.core_total
-
-    def as_dict(self) -> dict[str, Any]:
-        points = self.points
-        return {
-            "notebook": self.notebook, "part": self.part, "score": points.core, "total": points.core_total,
-            "bonus_score": points.bonus, "bonus_total": points.bonus_total, "seconds": self.seconds,
-            "problem": self.problem, "cell_errors": self.cell_errors,
-            "results": [r.as_dict() for r in self.results],
-        }
-
-
 def _not_run(part: Part, message: str = "") -> list[CheckResult]:
     """Every check of ``part`` as not run, with ``message`` (shown once per check, after its name)."""
-    return [CheckResult(c.name, c.task, False, message, c.hint, c.points, ran=False) for c in part.checks]
+    return [CheckResult(name=c.name, task=c.task, passed=False, message=message, hint=c.hint, points=c.points,
+                        ran=False) for c in part.checks]
 
 
 def _unusable(notebook: Path, part: Part, problem: str, started: float) -> GradeReport:
     """A report for a notebook that could not be graded: ``problem`` once, every check listed as not run."""
-    return GradeReport(str(notebook), part.name, _not_run(part), seconds=round(time.perf_counter() - started, 1),
-                       problem=problem)
+    return GradeReport(notebook=str(notebook), part=part.name, results=_not_run(part),
+                       seconds=round(time.perf_counter() - started, 1), problem=problem)
 
 
 def _signal_name(returncode: int) -> str:
@@ -183,7 +136,9 @@ def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], 
              caught_up: frozenset[str] | set[str] = frozenset()) -> list[CheckResult]:
     """The part's checks with the child's outcomes: points, tasks and hints from this process's definitions.
 
-    The checks of a task in ``caught_up`` (the notebook took its catch-up) are caught up: no points.
+    The checks of a task in ``caught_up`` (the notebook took its catch-up) are caught up: no points. A failing
+    check's message gets ``note`` (where the notebook was cut short) unless a time limit stopped the check itself
+    (:attr:`Outcome.stopped`: its message says so already).
     """
     results = []
     for check in part.checks:
@@ -194,15 +149,16 @@ def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], 
         if outcome is not None and outcome.passed:
             outcome = _blocked(check, outcomes) or outcome
         if outcome is None:
-            results.append(CheckResult(check.name, check.task, False, not_run.get(check.name, ""), check.hint,
-                                       check.points, ran=False))
+            results.append(CheckResult(name=check.name, task=check.task, passed=False,
+                                       message=not_run.get(check.name, ""), hint=check.hint, points=check.points,
+                                       ran=False))
             continue
         message = outcome.message
-        timed_out = "was stopped after" in message or "did not finish within" in message  # says so already
-        if not outcome.passed and note and not timed_out:
+        if not outcome.passed and note and not outcome.stopped:
             message = f"{message} ({note}: see the problem above.)"
-        results.append(CheckResult(check.name, check.task, outcome.passed, message, check.hint, check.points,
-                                   round(outcome.seconds, 3)))
+        results.append(CheckResult(name=check.name, task=check.task, passed=outcome.passed, message=message,
+                                   hint=check.hint, points=check.points, seconds=round(outcome.seconds, 3),
+                                   stopped=outcome.stopped))
     return results
 
 
@@ -262,8 +218,8 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
             return _unusable(path, definition, _died(proc, progress, sources), started)
         if report.tampered:
             results = _not_run(definition, "not scored: the notebook modified the grading code")
-            return GradeReport(str(path), definition.name, results, report.cell_errors,
-                               round(time.perf_counter() - started, 1),
+            return GradeReport(notebook=str(path), part=definition.name, results=results,
+                               cell_errors=report.cell_errors, seconds=round(time.perf_counter() - started, 1),
                                problem=f"Not graded: {report.tampered}. Remove that code and grade again.")
         outcomes = dict(report.results)
         not_run = {name: "not run: the checks' time limit ran out" for name in report.checks_not_run}
@@ -278,9 +234,9 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
         outcomes.update({c.name: _blocked(c, outcomes) for c in definition.checks if c.name in blocked})
     note = _stopped_note(report, limits)
     caught_up = set(report.caught_up) & {c.task for c in definition.checks}
-    return GradeReport(str(path), definition.name,
-                       _results(definition, outcomes, not_run, _cut_pointer(report), caught_up),
-                       report.cell_errors, round(time.perf_counter() - started, 1),
+    return GradeReport(notebook=str(path), part=definition.name,
+                       results=_results(definition, outcomes, not_run, _cut_pointer(report), caught_up),
+                       cell_errors=report.cell_errors, seconds=round(time.perf_counter() - started, 1),
                        problem=note[:1].upper() + note[1:] if note else "")
 
 

@@ -32,16 +32,27 @@ from pydantic import BaseModel
 from checks.grader.exports import export_names, restore
 from checks.grader.notebook_file import first_line
 from checks.grader.registry import Check, Part, caught_up_tasks, load_part, run_check
+from checks.grader.schema import CellError
 from checks.grader.tamper import changes, fingerprint, restore_builtins
 from helpers import processes
 
 
 class Outcome(BaseModel):
-    """One check's outcome as the child saw it."""
+    """One check's outcome as the child saw it.
+
+    Attributes:
+        passed: whether the check passed.
+        message: ``"ok"``, or why it failed (for the learner).
+        seconds: how long it ran, in seconds.
+        stopped: a time limit cut the check short: it was stopped at its limit (:func:`run_limited`), or it failed
+            on calling a notebook function a limit had stopped before (:func:`_disable_stuck_function`). Its message
+            says so; the parent carries this into :attr:`checks.grader.schema.CheckResult.stopped`.
+    """
 
     passed: bool
     message: str
     seconds: float = 0.0
+    stopped: bool = False
 
 
 class StoppedCell(BaseModel):
@@ -57,7 +68,7 @@ class StoppedCell(BaseModel):
 class WorkerReport(BaseModel):
     """What the child writes: the parent validates it and adds everything that carries points."""
 
-    cell_errors: list[dict[str, Any]] = []
+    cell_errors: list[CellError] = []
     stopped: list[StoppedCell] = []
     skipped_cells: list[int] = []
     tampered: str = ""
@@ -91,12 +102,18 @@ def _time_limit(seconds: float):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+STUB_CALLS: list[str] = []
+"""The names of the stopped functions whose stubs were called in this process, in call order
+(:func:`_disable_stuck_function`): a check that fails after calling one was cut short by a time limit."""
+
+
 def _disable_stuck_function(error: BaseException, ns: dict[str, Any], seconds: float) -> str | None:
     """After a time limit stopped the notebook's function ``f``, make later calls of ``f`` fail at once.
 
     The traceback shows which function of the notebook was running (the outermost frame whose
-    globals are the notebook's); ``ns[name]`` becomes a stub that raises ``TimeoutError`` saying so,
-    so every later cell or check that calls it costs nothing instead of another full limit.
+    globals are the notebook's); ``ns[name]`` becomes a stub that raises ``TimeoutError`` saying so
+    (and records the call in :data:`STUB_CALLS`), so every later cell or check that calls it costs nothing
+    instead of another full limit.
 
     Returns:
         The function's name, or ``None`` when the time ran out in the cell's own code.
@@ -108,6 +125,7 @@ def _disable_stuck_function(error: BaseException, ns: dict[str, Any], seconds: f
         stuck = ns.get(name) if frame.f_globals is ns and not name.startswith("<") else None  # not <listcomp> ...
         if isinstance(stuck, types.FunctionType) and stuck.__code__ is frame.f_code:
             def stub(*args, _name=name, **kwargs):
+                STUB_CALLS.append(_name)
                 raise TimeoutError(f"{_name}() did not finish within {seconds:.0f} s when grading called it "
                                    "before (an endless loop, or a very slow answer): fix it and grade again.")
 
@@ -198,6 +216,7 @@ def run_limited(checks: list[Check], ns: dict[str, Any], *, check_s: float, chec
     """Run ``checks`` on ``ns``: each within ``check_s``, all within ``checks_s`` (seconds).
 
     A notebook function stopped by the limit fails at once in the later checks (:func:`_disable_stuck_function`).
+    A check stopped at its limit, or failing after it called such a function, is :attr:`Outcome.stopped`.
 
     Returns:
         ``({name: outcome}, names not run because the checks' time ran out)``.
@@ -212,15 +231,16 @@ def run_limited(checks: list[Check], ns: dict[str, Any], *, check_s: float, chec
             not_run.append(check.name)
             continue
         budget = min(check_s, remaining)
-        started = time.monotonic()
+        started, stubs_called = time.monotonic(), len(STUB_CALLS)
         try:
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), _time_limit(budget):
                 result = run_check(check, ns)
-            outcomes[check.name] = Outcome(passed=result.passed, message=result.message, seconds=result.seconds)
+            outcomes[check.name] = Outcome(passed=result.passed, message=result.message, seconds=result.seconds,
+                                           stopped=not result.passed and len(STUB_CALLS) > stubs_called)
         except TimeLimit as stop:
             name = _disable_stuck_function(stop, ns, budget)
             outcomes[check.name] = Outcome(
-                passed=False, seconds=round(time.monotonic() - started, 1),
+                passed=False, seconds=round(time.monotonic() - started, 1), stopped=True,
                 message=f"the check was stopped after {budget:.0f} s: "
                         + (f"{name}() did not finish" if name else "the code it calls did not finish")
                         + " (an endless loop, or a very slow answer).")

@@ -7,27 +7,45 @@ about itself: they apply the learner's ``LoraConfig`` to a model of their own; t
 trainer's own steps; they load the saved adapter on a fresh base model of their own and **recompute exact match on
 the test split**, which the notebook never sees. Paths are read from the notebook (``ADAPTER_DIR`` ...), so a
 learner may save elsewhere.
+
+This module holds the check definitions; their tooling lives beside it: :mod:`checks.parts.challenge_scoring` (the
+grader's own models, the cached base score, the adapter's scores on the hidden test split) and
+:mod:`checks.parts.challenge_script` (the runs of the inference script and the answers they are compared with).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from checks.grader import Part, expect, prerequisite, require
 from checks.grader.expectations import expect_nf4_config
+from checks.parts.challenge_scoring import (
+    adapter_scores,
+    adapter_signature,
+    base_test_score,
+    grader_4bit_base,
+    grader_tokenizer,
+    meta_model,
+    raw_splits,
+    score_model,
+)
+from checks.parts.challenge_script import (
+    AdapterError,
+    answer_key,
+    differences,
+    grader_answers,
+    is_valid_record,
+    run_script,
+    save_control_adapter,
+)
+from checks.reference.recipe import default_lora_config
 from helpers.challenge.results import read_results
 from helpers.challenge.task import MAX_NEW_TOKENS
-from helpers.models import CHAT_MODEL_ID
-from helpers.paths import CACHE_DIR
 
 part = Part("challenge")
 
@@ -50,9 +68,6 @@ MAX_TEST_LEAD = 0.25
 other on the 100 test and 60 validation tickets (standard deviation of the difference about 0.075 at 70 %), so a
 lead above 0.25 (3.3 standard deviations) means the adapter has seen test tickets."""
 
-BASE_SCORE_CACHE = CACHE_DIR / "challenge_base_score.json"
-"""The base model's test score, keyed by what it depends on; recomputed whenever the key differs
-(checks/tests/test_challenge_grader.py recomputes it and compares). Under build/, never in the source tree."""
 NEW_MESSAGES = (
     "my phone from order ZT-31415 stopped charging after two days, I need a replacement today",
     "Could you change the delivery address for the tablet in order MB-27182? I moved last week.",
@@ -66,134 +81,13 @@ answers differ between CPUs and with the adapted blocks, and an honest adapter t
 6-block setting) answered "do you sell a monitor with usb-c?" with the intent "monitor". Every answer must be JSON."""
 
 
-# --------------------------------------------------------------------------- the grader's own tools
-
-def _reference():
-    """The grader's reference solution, :mod:`checks.reference.lora` (imported on first use: it imports torch)."""
-    from checks.reference import lora
-
-    return lora
-
-
-@functools.cache
-def _tokenizer():
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
-
-
-@functools.cache
-def _raw_splits():
-    from helpers.challenge.task import load_splits
-
-    return load_splits()
-
-
-
-def _fresh_base(dtype=torch.float32):
-    from transformers import AutoModelForCausalLM
-
-    from helpers.env import progress_bars_off
-
-    with progress_bars_off():
-        return AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=dtype)
-
-
-@functools.cache
-def _meta_model():
-    """SmolLM2's architecture on the meta device: module names and parameter counts, no memory."""
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    config = AutoConfig.from_pretrained(CHAT_MODEL_ID)
-    with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config)
+# --------------------------------------------------------------------------- reading the notebook
 
 
 def _adapter_dir(ns) -> Path:
     value = require(ns, "ADAPTER_DIR")
     expect(isinstance(value, str | os.PathLike), f"ADAPTER_DIR should be a path, got {type(value).__name__}.")
     return Path(value)
-
-
-def _signature(adapter_dir: Path) -> tuple[str, str]:
-    """``(folder, digest of its adapter files)``: the same weights saved in two folders are scored once."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for name in ("adapter_config.json", "adapter_model.safetensors"):
-        digest.update((adapter_dir / name).read_bytes())
-    return str(adapter_dir.resolve()), digest.hexdigest()
-
-
-def _base_cache_key() -> str:
-    """What the base model's test score depends on: model files, test tickets, generation settings."""
-    import hashlib
-
-    from helpers.challenge.task import split_path
-    from helpers.models import local_revision
-
-    digest = hashlib.sha256()
-    digest.update(f"{CHAT_MODEL_ID}@{local_revision(CHAT_MODEL_ID)}".encode())  # the snapshot names its files
-    digest.update(split_path("test").read_bytes())
-    from helpers.device import mixed_precision, pick_device
-
-    precision = mixed_precision(pick_device())  # generation runs under bf16 autocast where it says "bf16"
-    digest.update(f"{MAX_NEW_TOKENS}|{torch.__version__}|{precision}".encode())
-    return digest.hexdigest()
-
-
-def compute_base_test_score() -> float:
-    """The base model's exact match on the 100 test tickets, computed now (about 15 s on a CPU)."""
-    return _reference().evaluate_answers(_fresh_base(), _tokenizer(), _raw_splits()["test"],
-                            max_new_tokens=MAX_NEW_TOKENS)["exact_match"]
-
-
-def _stored_base_scores() -> dict[str, float]:
-    """``{key: exact_match}`` from :data:`BASE_SCORE_CACHE`; empty when it is missing or unreadable."""
-    try:
-        scores = json.loads(BASE_SCORE_CACHE.read_text()).get("scores", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return {k: float(v) for k, v in scores.items() if isinstance(v, float | int)} if isinstance(scores, dict) else {}
-
-
-@functools.cache
-def _base_test_score() -> float:
-    """The base model's exact match on the test split, from :data:`BASE_SCORE_CACHE` when it has the key.
-
-    The base model and the test tickets never change, so their generation (15 s with bf16
-    autocast, about 50 s on an AVX2-only CPU) is not repeated at every grading. The file keeps
-    one score per key, so CPUs with and without bf16 instructions (whose greedy answers may
-    differ) each find theirs; any change of model files, tickets, settings or torch version
-    changes the key and the score is computed again (and added, if the file is writable).
-    """
-    key = _base_cache_key()
-    scores = _stored_base_scores()
-    if key in scores:
-        return scores[key]
-    score = compute_base_test_score()
-    try:
-        BASE_SCORE_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        BASE_SCORE_CACHE.write_text(json.dumps({"scores": {**scores, key: score}}, indent=1) + "\n")
-    except OSError:  # a read-only checkout still grades, only slower
-        pass
-    return score
-
-
-_SCORES: dict[tuple[str, str], dict[str, Any]] = {}
-
-
-def _adapter_scores(signature: tuple[str, str], split: str = "test") -> dict[str, Any]:
-    """The grader's own scores of the adapter at ``signature[0]`` on ``split`` (computed once per file content)."""
-    from peft import PeftModel
-
-    key = (signature[1], split)
-    if key not in _SCORES:
-        # merged into the fresh base: the same weights, without the adapters' extra matmuls at every token
-        model = PeftModel.from_pretrained(_fresh_base(), signature[0]).merge_and_unload()
-        _SCORES[key] = _reference().evaluate_answers(model, _tokenizer(), _raw_splits()[split],
-                                                     max_new_tokens=MAX_NEW_TOKENS)
-    return _SCORES[key]
 
 
 def _pct(value: float) -> str:
@@ -242,7 +136,7 @@ def _apply(config):
 
     from peft import get_peft_model
 
-    return get_peft_model(copy.deepcopy(_meta_model()), copy.deepcopy(config))
+    return get_peft_model(copy.deepcopy(meta_model()), copy.deepcopy(config))
 
 
 @part.check(TARGETS_CHECK, task=T1,
@@ -276,7 +170,7 @@ def _share(ns):
 @part.catch_up(T1)
 def _working_lora_config():
     """``make_lora_config`` for a learner stuck on Task 1: the reference configuration (the top 8 blocks adapted)."""
-    return _reference().default_lora_config
+    return default_lora_config
 
 
 # --------------------------------------------------------------------------- Task 2
@@ -320,10 +214,10 @@ def _leaked_tickets(dataset) -> int:
     if "message" in dataset.column_names:
         texts += [str(m) for m in dataset["message"]]
     if "input_ids" in dataset.column_names:
-        tokenizer = _tokenizer()
+        tokenizer = grader_tokenizer()
         texts += [tokenizer.decode(list(ids)) for ids in dataset["input_ids"]]
     blob = "\n".join(texts)
-    return sum(1 for row in _raw_splits()["test"] if row["message"] in blob)
+    return sum(1 for row in raw_splits()["test"] if row["message"] in blob)
 
 
 @part.check(TRAINING_CHECK, task=T2,
@@ -382,7 +276,7 @@ def _training_args(ns, name: str = "trainer"):
             more_hint="LoRA's few new weights need big steps: the default learning rate, 5e-5, learns almost nothing "
                       "in 75 steps. **TRAIN_SETTINGS passes the given dict's entries as keyword arguments.")
 def _args(ns):
-    from helpers.device import mixed_precision
+    from helpers.device import mixed_precision, trainer_flags
     from helpers.paths import OUTPUTS_DIR
 
     args = _training_args(ns)
@@ -397,9 +291,8 @@ def _args(ns):
         problems.append(f"output_dir is {args.output_dir!r}: put the Trainer's folder under outputs/ "
                         "(OUTPUT_DIR / \"run\"), which git ignores, not next to the notebooks")
     expected = mixed_precision(args.device)
-    chosen = "bf16" if args.bf16 else "fp16" if args.fp16 else "no"
     missing = []
-    if chosen != expected or (args.bf16 and args.fp16):
+    if {"bf16": bool(args.bf16), "fp16": bool(args.fp16)} != trainer_flags(expected):
         missing.append(f"bf16={args.bf16}, fp16={args.fp16} where this {args.device.type} wants {expected!r}")
     if _strategy(args.logging_strategy) != "steps" or not 0 < args.logging_steps <= MAX_LOGGING_STEPS:
         missing.append(f"a training-loss point every {args.logging_steps} steps")
@@ -476,7 +369,7 @@ def _reload(ns):
     if isinstance(model, PeftModel):
         expect(reloaded.get_base_model() is not model.get_base_model(),
                "reloaded shares its base model with the trained model: load a fresh base model.")
-    answers = generate_answers(reloaded, _tokenizer(), list(NEW_MESSAGES), max_new_tokens=MAX_NEW_TOKENS)
+    answers = generate_answers(reloaded, grader_tokenizer(), list(NEW_MESSAGES), max_new_tokens=MAX_NEW_TOKENS)
     not_json, off_vocabulary = [], []
     for message, answer in zip(NEW_MESSAGES, answers, strict=True):
         record = parse_prediction(answer)
@@ -505,9 +398,9 @@ def _gain(ns):
         folder = _adapter_files(ns)
     except AssertionError:
         expect(False, f"there is no trained adapter to evaluate {prerequisite(ADAPTER_CHECK)}.")
-    signature = _signature(folder)  # hashes the adapter's files: once per check
-    scores = _adapter_scores(signature)
-    base = _base_test_score()
+    signature = adapter_signature(folder)  # hashes the adapter's files: once per check
+    scores = adapter_scores(signature)
+    base = base_test_score()
     claim = ""
     results_path = ns.get("RESULTS_PATH")
     try:
@@ -519,7 +412,7 @@ def _gain(ns):
     expect(scores["exact_match"] >= base + MIN_GAIN,
            f"on the 100 test tickets the saved adapter scores {_pct(scores['exact_match'])} exact match, the base "
            f"model {_pct(base)}: the gain must be at least {MIN_GAIN:.0%} points{claim}.")
-    validation = _adapter_scores(signature, "validation")["exact_match"]
+    validation = adapter_scores(signature, "validation")["exact_match"]
     expect(scores["exact_match"] - validation <= MAX_TEST_LEAD,
            f"the saved adapter scores {_pct(scores['exact_match'])} on the hidden test tickets but "
            f"{_pct(validation)} on the validation tickets: a lead that large means it has seen test tickets "
@@ -530,7 +423,7 @@ def _gain(ns):
 
 def _expect_recorded(memory: dict, mode: str) -> None:
     """Fail unless ``memory[mode]`` is what the probe's own process recorded (not numbers a cell typed)."""
-    from helpers.challenge.memory_probe import read_record
+    from helpers.challenge.probe_records import read_record
 
     measured = memory[mode]
     record = read_record(measured.get("pid"), mode)
@@ -558,11 +451,6 @@ def _qlora_config(ns):
     from transformers import BitsAndBytesConfig
 
     expect_nf4_config(require(ns, "bnb_config", BitsAndBytesConfig), "bnb_config")
-
-
-def _grader_4bit_base():
-    """SmolLM2 in 4-bit NF4 with double quantization, built by the grader's reference (not the learner's config)."""
-    return _reference().load_base_model(CHAT_MODEL_ID, mode="qlora")
 
 
 @part.check(QLORA_CHECK, task=B1,
@@ -595,12 +483,10 @@ def _qlora(ns):
     expect(measured["peak_bytes"] < lora["peak_bytes"] and measured.get("batch_size") == lora.get("batch_size"),
            f"QLoRA's peak ({measured['peak_bytes']:,} B, batch {measured.get('batch_size')}) should be below "
            f"LoRA's ({lora['peak_bytes']:,} B, batch {lora.get('batch_size')}) on the same batch.")
-    scores = _reference().evaluate_answers(PeftModel.from_pretrained(_grader_4bit_base(), str(folder)), _tokenizer(),
-                                           _raw_splits()["test"].select(range(20)),
-                                           max_new_tokens=MAX_NEW_TOKENS)
-    expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN / 2,
+    scores = score_model(PeftModel.from_pretrained(grader_4bit_base(), str(folder)), "test", limit=20)
+    expect(scores["exact_match"] >= base_test_score() + MIN_GAIN / 2,
            f"the QLoRA adapter on the grader's 4-bit base scores {_pct(scores['exact_match'])} on 20 test tickets: "
-           f"expected at least {_pct(_base_test_score() + MIN_GAIN / 2)}.")
+           f"expected at least {_pct(base_test_score() + MIN_GAIN / 2)}.")
 
 
 @part.check(FULL_TRAINER_CHECK, task=B2,
@@ -659,107 +545,15 @@ threads, merged or not, and under bf16 autocast. The script may run elsewhere th
 one answer (greedy answers differ between CPUs, see :data:`MAX_OFF_VOCABULARY`). One difference lets no script
 through that ignores ``--adapter``: the control adapter answers in prose where the learner's answers with a record,
 so such a script differs on every message of the control run."""
-SCRIPT_TIMEOUT_S = 180
-"""Seconds for one run of the script: the solution's takes 8 s on a 2-core CPU (start, model, five answers)."""
-
-
-def _run_script(script: Path, adapter: Path, when: str = "") -> list[str]:
-    """The script's non-empty output lines for :data:`SCRIPT_MESSAGES`, run with ``--adapter adapter``.
-
-    A new Python process (standard input closed, the Hub offline), at most :data:`SCRIPT_TIMEOUT_S` seconds;
-    ``when`` ("with a different adapter (the grader's), ") starts the failure messages of a second run.
-
-    Raises:
-        CheckFailed: the script still raises NotImplementedError, exits with an error, runs too long or prints nothing.
-    """
-    try:
-        done = subprocess.run([sys.executable, str(script), "--adapter", str(adapter), *SCRIPT_MESSAGES],
-                              capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    except subprocess.TimeoutExpired:
-        expect(False, f"{when}the script did not answer {len(SCRIPT_MESSAGES)} messages within {SCRIPT_TIMEOUT_S} s: "
-                      "load the model once and answer them in one batch.")
-    if done.returncode != 0 and "NotImplementedError" in done.stderr:
-        expect(False, f"{script.name} still raises NotImplementedError: write load_model and answer.")
-    expect(done.returncode == 0, f"{when}the script exited with {done.returncode}: {done.stderr.strip()[-300:]}")
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    expect(lines, f"{when}the script printed nothing.")
-    return lines
 
 
 def _grader_answers(adapter: Path) -> list[str]:
-    """The grader's own greedy answers to :data:`SCRIPT_MESSAGES` with the adapter in ``adapter`` (about 3 s).
-
-    Made as the script is asked to make them: a fresh fp32 base model on the CPU with the adapter loaded by
-    ``PeftModel.from_pretrained`` (not merged), one left-padded batch of chat-template prompts, greedy, at most
-    :data:`MAX_NEW_TOKENS` new tokens decoded without special tokens, no autocast
-    (:func:`helpers.challenge.training.generate_answers` without its bf16 autocast: the script runs in fp32).
-
-    Raises:
-        CheckFailed: PEFT cannot load the adapter (pointing to the adapter check).
-    """
-    from peft import PeftModel
-
-    from helpers.challenge.training import generate_answers
-
+    """:func:`~checks.parts.challenge_script.grader_answers` to :data:`SCRIPT_MESSAGES`, failing with a pointer to
+    the adapter check when PEFT cannot load the adapter."""
     try:
-        model = PeftModel.from_pretrained(_fresh_base(), str(adapter)).eval()
-    except (OSError, ValueError, RuntimeError, KeyError) as err:
-        expect(False, f"the grader cannot load the adapter in {adapter.name}/ ({str(err).splitlines()[0][:200]}) "
-                      f"{prerequisite(ADAPTER_CHECK)}.")
-    return generate_answers(model, _tokenizer(), SCRIPT_MESSAGES, batch_size=len(SCRIPT_MESSAGES),
-                            max_new_tokens=MAX_NEW_TOKENS, autocast=False)
-
-
-def _save_control_adapter(adapter: Path, folder: Path) -> None:
-    """Save into ``folder`` the adapter of ``adapter`` with every ``lora_B`` weight set to zero.
-
-    LoRA adds ``B @ A x`` to each adapted layer: with ``B = 0`` the control adapter answers exactly as the base model
-    does (prose, where the trained adapter answers with a record). Its config is the learner's, so any script that
-    loads the learner's adapter loads this one.
-
-    Raises:
-        CheckFailed: the adapter holds no ``lora_B`` weight (pointing to the adapter check).
-    """
-    import shutil
-
-    from safetensors.torch import load_file, save_file
-
-    weights = load_file(str(adapter / "adapter_model.safetensors"))
-    expect(any("lora_B" in name for name in weights),
-           f"the adapter in {adapter.name}/ holds no lora_B weight {prerequisite(ADAPTER_CHECK)}.")
-    save_file({name: torch.zeros_like(w) if "lora_B" in name else w for name, w in weights.items()},
-              str(folder / "adapter_model.safetensors"), metadata={"format": "pt"})
-    shutil.copyfile(adapter / "adapter_config.json", folder / "adapter_config.json")
-
-
-def _answer_key(text: str) -> tuple[Any, ...] | None:
-    """What a printed line and the grader's answer must share: the record's :data:`~helpers.challenge.task.FIELDS`
-    values, or ``None`` for text that holds no JSON object. The given script's error object for such an answer
-    (``{"error": ..., "answer": <the model's text>}``) is read through to the model's text."""
-    from helpers.challenge.task import FIELDS, parse_prediction
-
-    record = parse_prediction(text)
-    if record is not None and isinstance(record.get("answer"), str) and "error" in record \
-            and not any(f in record for f in FIELDS):
-        record = parse_prediction(record["answer"])
-    return None if record is None else tuple(record.get(f) for f in FIELDS)
-
-
-def _is_valid_record(text: str) -> bool:
-    """Whether ``text`` holds a JSON record whose intent, product and urgent are allowed values."""
-    from helpers.challenge.task import is_allowed, parse_prediction
-
-    record = parse_prediction(text)
-    return record is not None and all(is_allowed(f, record.get(f)) for f in ("intent", "product", "urgent"))
-
-
-def _differences(printed: list[str], expected: list[str]) -> list[tuple[str, str, str]]:
-    """``(message, printed line, grader's answer)`` for each message whose printed record is not the grader's; a
-    message the script printed no line for counts as different (the lines are matched from the last one up)."""
-    printed = [""] * (len(SCRIPT_MESSAGES) - len(printed)) + printed[-len(SCRIPT_MESSAGES):]
-    return [(m, line, answer) for m, line, answer in zip(SCRIPT_MESSAGES, printed, expected, strict=True)
-            if not line or _answer_key(line) != _answer_key(answer)]
+        return grader_answers(adapter, SCRIPT_MESSAGES)
+    except AdapterError as err:
+        expect(False, f"{err} {prerequisite(ADAPTER_CHECK)}.")
 
 
 @part.check(SCRIPT_CHECK, task=B3,
@@ -785,17 +579,17 @@ def _script(ns):
     expect((adapter / "adapter_config.json").is_file() and (adapter / "adapter_model.safetensors").is_file(),
            f"there is no adapter to answer with {prerequisite(ADAPTER_CHECK)}.")
     n = len(SCRIPT_MESSAGES)
-    lines = _run_script(script, adapter)
+    lines = run_script(script, adapter, SCRIPT_MESSAGES)
     printed = lines[-n:]
     expected = dict(zip(SCRIPT_MESSAGES, _grader_answers(adapter), strict=True))
     invalid = [(m, line) for m, line in zip(SCRIPT_MESSAGES[n - len(printed):], printed, strict=True)
-               if not _is_valid_record(line)]
-    if any(not _is_valid_record(expected[m]) for m, _ in invalid):  # the adapter itself answers outside the format
-        scores = _adapter_scores(_signature(adapter))
-        expect(scores["exact_match"] >= _base_test_score() + MIN_GAIN,
+               if not is_valid_record(line)]
+    if any(not is_valid_record(expected[m]) for m, _ in invalid):  # the adapter itself answers outside the format
+        scores = adapter_scores(adapter_signature(adapter))
+        expect(scores["exact_match"] >= base_test_score() + MIN_GAIN,
                f"the script printed {invalid[0][1]!r}; the adapter it loads has not learned the task "
                f"{prerequisite(GAIN_CHECK)}.")
-    wrong = [(m, line) for m, line in invalid if _answer_key(line) != _answer_key(expected[m])]
+    wrong = [(m, line) for m, line in invalid if answer_key(line) != answer_key(expected[m])]
     if wrong:
         message, line = wrong[0]
         where = f" for {message!r}" if len(lines) >= n else ""  # fewer lines than messages: which one is unknown
@@ -803,7 +597,7 @@ def _script(ns):
                       f"{adapter.name}/ answers {expected[message]!r}).")
     expect(len(lines) >= n, f"the script printed {len(lines)} line(s) for {n} messages: print one JSON line per "
                             "message, in their order (the given main does).")
-    different = _differences(printed, list(expected.values()))
+    different = differences(SCRIPT_MESSAGES, printed, list(expected.values()))
     if len(different) > MAX_DIFFERENT_ANSWERS:
         message, line, answer = different[0]
         expect(False, f"the script answered {message!r} with {line!r}, but the adapter in {adapter.name}/ answers "
@@ -813,14 +607,17 @@ def _script(ns):
 
     control = Path(tempfile.mkdtemp(prefix="script-adapter-"))
     try:
-        _save_control_adapter(adapter, control)
-        control_lines = _run_script(script, control, when="with a different adapter (the grader's), ")
+        try:
+            save_control_adapter(adapter, control)
+        except AdapterError as err:
+            expect(False, f"{err} {prerequisite(ADAPTER_CHECK)}.")
+        control_lines = run_script(script, control, SCRIPT_MESSAGES, when="with a different adapter (the grader's), ")
         control_expected = _grader_answers(control)
     finally:
         shutil.rmtree(control, ignore_errors=True)
-    control_different = _differences(control_lines, control_expected)
+    control_different = differences(SCRIPT_MESSAGES, control_lines, control_expected)
     if len(control_different) > MAX_DIFFERENT_ANSWERS:
-        same = [_answer_key(line) for line in control_lines[-n:]] == [_answer_key(line) for line in printed]
+        same = [answer_key(line) for line in control_lines[-n:]] == [answer_key(line) for line in printed]
         expect(not same, "the script gave the same answers with a different adapter (a copy of yours with every "
                          "lora_B weight set to zero, which answers like the base model): answer with the model "
                          "loaded from --adapter (PeftModel.from_pretrained(base, adapter_dir)), not from a fixed "

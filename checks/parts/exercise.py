@@ -16,22 +16,27 @@ use SmolLM2 itself (:func:`grader_model`), Task 5 the learner's own 8-bit and 4-
 No check of a later task calls the learner's ``load_generator``: a learner who takes Task 1's
 catch-up (:func:`_catch_up_generator`) is graded normally on Tasks 2 to 5. The Bonus tasks
 (``fit_prompt``, ``PRESETS``) are optional and scored apart.
+
+This module holds the check definitions; their tooling lives beside it: :mod:`checks.parts.exercise_models` (the
+grader's models and reference outputs) and :mod:`checks.parts.exercise_spy` (watching ``model.generate``).
 """
 
 from __future__ import annotations
 
-import atexit
-import copy
-import functools
-import shutil
-import tempfile
-import time
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from checks.grader import Part, expect, prerequisite, require
+from checks.parts.exercise_models import (
+    fresh_tokenizer,
+    grader_model,
+    no_pad_model_dir,
+    random_llama,
+    reference_chat,
+    reference_text,
+)
+from checks.parts.exercise_spy import GenerateSpy
 
 part = Part("exercise")
 
@@ -49,188 +54,9 @@ BATCH = [PROMPT, "Once upon a time, in a small village by the sea, there lived",
 CHAT_MESSAGES = ({"role": "user", "content": "Name three primary colours."},)
 
 
-# --------------------------------------------------------------------------- the grader's own model
-
-
 RANDOM_WORDS = " (the grader's test model has random weights, so the words are random: only equality counts)"
-"""Appended where a message shows :func:`random_llama`'s text, so nobody reads meaning into it."""
-
-
-@functools.cache
-def grader_tokenizer():
-    """SmolLM2's tokenizer, padding on the left (shared by the grader's models)."""
-    from transformers import AutoTokenizer
-
-    from helpers.models import CHAT_MODEL_ID
-
-    return AutoTokenizer.from_pretrained(CHAT_MODEL_ID, padding_side="left")
-
-
-@functools.cache
-def grader_model() -> tuple[Any, Any]:
-    """The grader's SmolLM2 (device and dtype from ``helpers.device``) and a left-padding tokenizer."""
-    from transformers import AutoModelForCausalLM
-
-    from helpers.device import pick_device, pick_dtype
-    from helpers.models import CHAT_MODEL_ID
-
-    device = pick_device()
-    model = AutoModelForCausalLM.from_pretrained(CHAT_MODEL_ID, dtype=pick_dtype(device)).to(device).eval()
-    return model, grader_tokenizer()
-
-
-def _random_llama(tokenizer, *, hidden_size: int, layers: int, initializer_range: float, pad_token_id: int | None):
-    """A ``LlamaForCausalLM`` with random weights (seed 0) over ``tokenizer``'s vocabulary, in eval mode."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
-                         num_hidden_layers=layers, num_attention_heads=max(2, hidden_size // 16),
-                         num_key_value_heads=1, max_position_embeddings=2048, tie_word_embeddings=False,
-                         initializer_range=initializer_range, bos_token_id=tokenizer.bos_token_id,
-                         eos_token_id=tokenizer.eos_token_id, pad_token_id=pad_token_id)
-    torch.manual_seed(0)
-    return LlamaForCausalLM(config).eval()
-
-
-@functools.cache
-def random_llama() -> tuple[Any, Any]:
-    """The model of Tasks 2 and 3's checks: a 2-block Llama (hidden size 64, 6.4 M parameters) with random weights.
-
-    It shares SmolLM2's tokenizer and generation defaults, lives on ``helpers.device.pick_device()`` and stays in
-    float32 on every device. The weights are drawn wide (std 0.4 instead of 0.02), so its next-token scores spread
-    out (std about 3): the best and second-best token differ by far more than float rounding, so batched and
-    single-prompt greedy results agree on any CPU (``checks/tests/test_exercise_grader.py`` measures the gap on the
-    checks' prompts), and sampling at temperature 1 still varies from seed to seed.
-
-    Returns:
-        (model, tokenizer): the model in eval mode; :func:`grader_tokenizer`.
-    """
-    from transformers import GenerationConfig
-
-    from helpers.device import pick_device
-    from helpers.models import CHAT_MODEL_ID
-
-    tokenizer = grader_tokenizer()
-    model = _random_llama(tokenizer, hidden_size=64, layers=2, initializer_range=0.4,
-                          pad_token_id=tokenizer.pad_token_id)
-    model.generation_config = GenerationConfig.from_pretrained(CHAT_MODEL_ID)
-    return model.to(pick_device()), tokenizer
-
-
-def _fresh_tokenizer():
-    """The grader's tokenizer, reset in case a learner's function changed its settings."""
-    tokenizer = grader_tokenizer()
-    tokenizer.padding_side = "left"
-    tokenizer.truncation_side = "right"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer
-
-
-@functools.cache
-def _reference_ids(prompt: str, max_new_tokens: int, num_beams: int = 1) -> tuple[int, ...]:
-    model, tokenizer = random_llama()
-    inputs = tokenizer(prompt, return_tensors="pt").to(model.device)
-    with torch.inference_mode():
-        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, num_beams=num_beams)
-    return tuple(out[0, inputs["input_ids"].shape[1]:].tolist())
-
-
-def reference_text(prompt: str, max_new_tokens: int, num_beams: int = 1) -> str:
-    """Greedy (or beam) continuation of ``prompt`` by :func:`random_llama`: the new text only."""
-    _, tokenizer = random_llama()
-    return tokenizer.decode(list(_reference_ids(prompt, max_new_tokens, num_beams)), skip_special_tokens=True)
-
-
-@functools.cache
-def reference_chat(max_new_tokens: int, add_generation_prompt: bool = True) -> str:
-    """The grader's greedy reply to :data:`CHAT_MESSAGES`."""
-    model, tokenizer = grader_model()
-    inputs = tokenizer.apply_chat_template(
-        list(CHAT_MESSAGES), add_generation_prompt=add_generation_prompt, return_dict=True, return_tensors="pt"
-    ).to(model.device)
-    with torch.inference_mode():
-        out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-    return tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-
-
-@functools.cache
-def no_pad_model_dir() -> str:
-    """A tiny random Llama with SmolLM2's tokenizer minus its pad token (tests the pad-token fallback)."""
-    from transformers import AutoTokenizer
-
-    from helpers.models import CHAT_MODEL_ID
-
-    folder = tempfile.mkdtemp(prefix="workshop-no-pad-")
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    tokenizer = AutoTokenizer.from_pretrained(CHAT_MODEL_ID)
-    tokenizer.pad_token = None
-    tokenizer.save_pretrained(folder)
-    model = _random_llama(tokenizer, hidden_size=16, layers=1, initializer_range=0.02, pad_token_id=None)
-    model.save_pretrained(folder)
-    return folder
-
-
-# --------------------------------------------------------------------------- watching generate()
-
-
-@dataclass
-class GenerateCall:
-    """One observed ``model.generate`` call."""
-
-    kwargs: dict[str, Any]
-    config: Any  # the effective GenerationConfig (model defaults < generation_config= < keyword arguments)
-    batch_size: int
-    prompt_tokens: int
-    new_tokens: int
-    seconds: float = 0.0
-
-    @property
-    def samples(self) -> bool:
-        return bool(self.config.do_sample)
-
-
-class GenerateSpy:
-    """Context manager recording every ``model.generate`` call made through ``model``."""
-
-    def __init__(self, model):
-        self.model = model
-        self.calls: list[GenerateCall] = []
-
-    def __enter__(self) -> GenerateSpy:
-        original = type(self.model).generate.__get__(self.model)
-
-        def generate(*args, **kwargs):
-            started = time.perf_counter()
-            output = original(*args, **kwargs)
-            seconds = time.perf_counter() - started
-            self.calls.append(self._describe(args, kwargs, output))
-            self.calls[-1].seconds = seconds
-            return output
-
-        self.model.generate = generate
-        return self
-
-    def __exit__(self, *exc) -> None:
-        del self.model.generate
-
-    def _describe(self, args, kwargs, output) -> GenerateCall:
-        config = copy.deepcopy(kwargs.get("generation_config") or self.model.generation_config)
-        for key, value in kwargs.items():
-            if key != "generation_config" and hasattr(config, key):
-                setattr(config, key, value)
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        sequences = getattr(output, "sequences", output)
-        prompt_tokens = int(ids.shape[-1]) if isinstance(ids, torch.Tensor) else 0
-        batch = int(ids.shape[0]) if isinstance(ids, torch.Tensor) and ids.dim() == 2 else 1
-        new = int(sequences.shape[-1]) - prompt_tokens if isinstance(sequences, torch.Tensor) else 0
-        return GenerateCall(dict(kwargs), config, batch, prompt_tokens, new)
-
-    @property
-    def last(self) -> GenerateCall:
-        expect(self.calls, "your function never called model.generate(...): generate the text with the model "
-                           "passed in as an argument.")
-        return self.calls[-1]
+"""Appended where a message shows :func:`~checks.parts.exercise_models.random_llama`'s text, so nobody reads meaning
+into it."""
 
 
 def _text(value: Any, name: str) -> str:
@@ -403,7 +229,7 @@ def _generate_text(ns):
             more_hint="generate returns a batch of sequences: decode output_ids[0, ...], the first row.")
 def _returns_str(ns):
     model, _ = random_llama()
-    out = _generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4)
+    out = _generate_text(ns)(model, fresh_tokenizer(), PROMPT, max_new_tokens=4)
     expect(type(out) is str, f"generate_text returned {type(out).__name__}; it should return a str "
                              "(decode the ids, and take the first sequence of the batch).")
 
@@ -414,7 +240,7 @@ def _returns_str(ns):
             more_hint="tokenizer.decode(output_ids[0, inputs[\"input_ids\"].shape[1]:], skip_special_tokens=True)")
 def _no_echo(ns):
     model, _ = random_llama()
-    out = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=4), "generate_text")
+    out = _text(_generate_text(ns)(model, fresh_tokenizer(), PROMPT, max_new_tokens=4), "generate_text")
     expect(not out.startswith(PROMPT), f"the output starts with the prompt: {out!r}.")
 
 
@@ -431,7 +257,7 @@ def _greedy(ns):
         with GenerateSpy(model) as spy:
             kwargs = {} if temperature is None else {"temperature": temperature}
             try:
-                text = generate_text(model, _fresh_tokenizer(), PROMPT, max_new_tokens=6, **kwargs)
+                text = generate_text(model, fresh_tokenizer(), PROMPT, max_new_tokens=6, **kwargs)
             except ValueError as err:
                 expect(False, f"temperature={temperature} should decode greedily, but your code raised "
                               f"ValueError: {str(err)[:120]}")
@@ -460,7 +286,7 @@ def _max_new_tokens(ns):
     generate_text = _generate_text(ns)
     for asked in (3, 7):
         with GenerateSpy(model) as spy:
-            generate_text(model, _fresh_tokenizer(), STORY, max_new_tokens=asked)
+            generate_text(model, fresh_tokenizer(), STORY, max_new_tokens=asked)
         call = spy.last
         expect(call.config.max_new_tokens == asked,
                f"asked for max_new_tokens={asked}, generate received max_new_tokens="
@@ -477,7 +303,7 @@ def _max_new_tokens(ns):
 def _sampling_settings(ns):
     model, _ = random_llama()
     with GenerateSpy(model) as spy:
-        _generate_text(ns)(model, _fresh_tokenizer(), STORY, max_new_tokens=4, temperature=0.7, top_k=20,
+        _generate_text(ns)(model, fresh_tokenizer(), STORY, max_new_tokens=4, temperature=0.7, top_k=20,
                            top_p=0.9, repetition_penalty=1.2, seed=1)
     config = spy.last.config
     expect(config.do_sample is True,
@@ -496,7 +322,7 @@ def _samples(ns, seeds: list[int | None]) -> list[str]:
     for index, seed in enumerate(seeds):
         torch.rand(index + 1)  # a seed must make the result independent of earlier random draws
         with GenerateSpy(model) as spy:
-            text = generate_text(model, _fresh_tokenizer(), STORY, max_new_tokens=6, temperature=1.0, seed=seed)
+            text = generate_text(model, fresh_tokenizer(), STORY, max_new_tokens=6, temperature=1.0, seed=seed)
         texts.append(_text(text, "generate_text"))
         if not spy.last.samples:
             return []  # no sampling at all: the sampling check reports it
@@ -531,7 +357,7 @@ def _different_seeds(ns):
 def _beam_search(ns):
     model, _ = random_llama()
     with GenerateSpy(model) as spy:
-        text = _text(_generate_text(ns)(model, _fresh_tokenizer(), PROMPT, max_new_tokens=6, num_beams=3),
+        text = _text(_generate_text(ns)(model, fresh_tokenizer(), PROMPT, max_new_tokens=6, num_beams=3),
                      "generate_text")
     call = spy.last
     expect(call.config.num_beams == 3, f"asked for num_beams=3, generate received num_beams={call.config.num_beams}.")
@@ -550,7 +376,7 @@ def _one_call(ns):
     model, _ = random_llama()
     generate_batch = require(ns, "generate_batch", callable)
     with GenerateSpy(model) as spy:
-        out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=4)
+        out = generate_batch(model, fresh_tokenizer(), list(BATCH), max_new_tokens=4)
     expect(len(spy.calls) == 1, f"generate was called {len(spy.calls)} times for {len(BATCH)} prompts: "
                                 "one batched call is what makes batching fast.")
     expect(spy.last.batch_size == len(BATCH),
@@ -567,7 +393,7 @@ def _batch_equals_single(ns):
     model, _ = random_llama()
     generate_batch = require(ns, "generate_batch", callable)
     with GenerateSpy(model) as spy:
-        out = generate_batch(model, _fresh_tokenizer(), list(BATCH), max_new_tokens=10)
+        out = generate_batch(model, fresh_tokenizer(), list(BATCH), max_new_tokens=10)
     expect(isinstance(out, list | tuple) and len(out) == len(BATCH),
            "generate_batch must return one text per prompt (see the check above).")
     expect(spy.calls and all("attention_mask" in c.kwargs for c in spy.calls),
@@ -588,17 +414,17 @@ def _chat(ns):
     model, _ = grader_model()
     chat = require(ns, "chat", callable)
     with GenerateSpy(model) as spy:
-        reply = chat(model, _fresh_tokenizer(), [dict(m) for m in CHAT_MESSAGES], max_new_tokens=12)
+        reply = chat(model, fresh_tokenizer(), [dict(m) for m in CHAT_MESSAGES], max_new_tokens=12)
     expect(type(reply) is str, f"chat should return a str, got {type(reply).__name__}.")
     expect(spy.last.config.max_new_tokens == 12,
            f"chat(..., max_new_tokens=12) reached generate as max_new_tokens={spy.last.config.max_new_tokens}: "
            "pass the keyword arguments through.")
-    expected = reference_chat(12)
+    expected = reference_chat(CHAT_MESSAGES, 12)
     if _same(reply, expected):
         return
     expect(CHAT_MESSAGES[0]["content"] not in reply and "<|im_start|>" not in reply,
            f"the reply contains the conversation: {reply[:80]!r}...")
-    expect(not _same(reply, reference_chat(12, add_generation_prompt=False)),
+    expect(not _same(reply, reference_chat(CHAT_MESSAGES, 12, add_generation_prompt=False)),
            f"the reply starts {reply[:20]!r}: without add_generation_prompt=True the assistant's turn is never "
            "opened, so the model writes the role name first.")
     expect(False, f"expected the greedy reply {expected!r}, got {reply!r}.")
@@ -697,7 +523,7 @@ LONG_TEXT = " ".join(
 
 
 def _token_count(text: str) -> int:
-    return len(_fresh_tokenizer()(text, add_special_tokens=False)["input_ids"])
+    return len(fresh_tokenizer()(text, add_special_tokens=False)["input_ids"])
 
 
 def _fit_prompt(ns):
@@ -708,7 +534,7 @@ def _fit_prompt(ns):
             hint="Count the prompt's tokens first; when prompt + max_new_tokens <= context_window, return the "
                  "text as it is.")
 def _fit_short(ns):
-    tokenizer = _fresh_tokenizer()
+    tokenizer = fresh_tokenizer()
     prompt = tokenizer.apply_chat_template(list(CHAT_MESSAGES), tokenize=False, add_generation_prompt=True)
     out = _fit_prompt(ns)(tokenizer, prompt, 16, 64)
     expect(type(out) is str, f"fit_prompt should return a str, got {type(out).__name__}.")
@@ -721,7 +547,7 @@ def _fit_short(ns):
                  "is usually at the end. Count tokens, not characters.")
 def _fit_long(ns):
     window, new = 128, 32
-    out = _fit_prompt(ns)(_fresh_tokenizer(), LONG_TEXT, new, window)
+    out = _fit_prompt(ns)(fresh_tokenizer(), LONG_TEXT, new, window)
     expect(type(out) is str, f"fit_prompt should return a str, got {type(out).__name__}.")
     tokens = _token_count(out)
     expect(tokens + new <= window,
@@ -739,7 +565,7 @@ def _fit_long(ns):
 def _fit_invalid(ns):
     fit_prompt = _fit_prompt(ns)
     try:
-        out = fit_prompt(_fresh_tokenizer(), LONG_TEXT, 64, 64)
+        out = fit_prompt(fresh_tokenizer(), LONG_TEXT, 64, 64)
     except ValueError:
         return
     expect(False, f"fit_prompt(tokenizer, text, max_new_tokens=64, context_window=64) returned {str(out)[:40]!r} "

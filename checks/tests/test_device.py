@@ -137,6 +137,22 @@ def test_one_precision_decision_on_cuda(monkeypatch, bf16, expected, dtype):
     assert dev.mixed_precision("cuda") == expected and dev.compute_dtype("cuda") is dtype
 
 
+def test_one_vocabulary_gives_the_trainer_flags_the_autocast_dtype_and_the_label():
+    """What every tool derives from a mixed precision, from helpers.device alone (the gpu-check, the reference, the
+    memory probe, the grader's TrainingArguments check)."""
+    assert dev.trainer_flags("bf16") == {"bf16": True, "fp16": False}
+    assert dev.trainer_flags("fp16") == {"bf16": False, "fp16": True}
+    assert dev.trainer_flags("no") == {"bf16": False, "fp16": False}
+    assert [dev.autocast_dtype(m) for m in dev.MIXED_PRECISIONS] == [torch.bfloat16, torch.float16, None]
+    assert [dev.training_label(m) for m in dev.MIXED_PRECISIONS] == [
+        "bf16 mixed precision", "fp16 mixed precision", "float32"]
+    assert dev.Precision(torch.float16, "fp16", torch.float16).trainer_flags == {"bf16": False, "fp16": True}
+    for wrong in ("fp32", "float32", "bf16 autocast", None):
+        for function in (dev.trainer_flags, dev.autocast_dtype, dev.training_label):
+            with pytest.raises(ValueError, match="use one of 'bf16', 'fp16', 'no'"):
+                function(wrong)
+
+
 def test_the_avx2_stand_in_turns_bf16_off():
     """Under ATEN_CPU_CAPABILITY=avx2 torch reports AVX2 and the workshop must pick fp32 (a fresh process)."""
     import os

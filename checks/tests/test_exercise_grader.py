@@ -19,6 +19,12 @@ def _grader_module():
     return exercise
 
 
+def _grader_models():
+    from checks.parts import exercise_models
+
+    return exercise_models
+
+
 def _greedy_gaps(model, tokenizer, prompts: list[str], max_new_tokens: int) -> list[float]:
     """Top-1 minus top-2 score at every greedy step of every prompt, each prompt alone."""
     gaps = []
@@ -36,7 +42,7 @@ def _greedy_gaps(model, tokenizer, prompts: list[str], max_new_tokens: int) -> l
 @pytest.mark.slow
 def test_the_greedy_paths_the_checks_compare_are_far_from_a_tie():
     grader = _grader_module()
-    model, tokenizer = grader.random_llama()
+    model, tokenizer = _grader_models().random_llama()
     gaps = _greedy_gaps(model, tokenizer, [grader.PROMPT], 6) + _greedy_gaps(model, tokenizer, list(grader.BATCH), 10)
     assert len(gaps) == 6 + 3 * 10
     assert min(gaps) > MIN_GAP, sorted(gaps)[:3]
@@ -44,8 +50,8 @@ def test_the_greedy_paths_the_checks_compare_are_far_from_a_tie():
 
 @pytest.mark.slow
 def test_the_test_model_batches_like_single_prompts_and_samples_differently_per_seed():
-    grader = _grader_module()
-    model, tokenizer = grader.random_llama()
+    grader, models = _grader_module(), _grader_models()
+    model, tokenizer = models.random_llama()
     assert sum(p.numel() for p in model.parameters()) < 10_000_000  # SmolLM2: 135 M
     assert model.generation_config.eos_token_id == tokenizer.eos_token_id
     batch = grader.BATCH
@@ -53,7 +59,7 @@ def test_the_test_model_batches_like_single_prompts_and_samples_differently_per_
     with torch.inference_mode():
         out = model.generate(**inputs, max_new_tokens=10, do_sample=False)
     batched = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-    assert batched == [grader.reference_text(prompt, 10) for prompt in batch]
+    assert batched == [models.reference_text(prompt, 10) for prompt in batch]
     story = tokenizer(grader.STORY, return_tensors="pt").to(model.device)
     samples = set()
     for seed in (1, 2, 3):
@@ -67,7 +73,8 @@ def test_the_test_model_batches_like_single_prompts_and_samples_differently_per_
 def _solution_namespace(*functions: str) -> dict:
     """The solution notebook's set-up cells and the cells defining ``functions``, run in a fresh namespace."""
     import nbformat
-    from conftest import part_notebook
+
+    from checks.tests.conftest import part_notebook
 
     nb = nbformat.read(part_notebook("solutions", "exercise"), as_version=4)
     ns: dict = {}

@@ -115,7 +115,7 @@ def test_a_grading_only_check_is_listed_as_not_run_in_a_notebook_and_runs_in_mak
 
 def test_only_the_model_loading_checks_wait_for_make_grade():
     """check() answers within seconds: the checks that load models of their own run in make grade only."""
-    from checks.grader.registry import CHECK_BUDGET_S
+    from checks.grader.limits import CHECK_BUDGET_S
 
     slow = {part: [c for c in load_part(part).checks if c.grading_only]
             for part in ("concept", "demo", "exercise", "challenge", "reflection")}
@@ -264,12 +264,12 @@ def test_a_notebook_of_another_part_is_refused(make_notebook):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attack", [
-    "import grader.registry\ngrader.registry.run_check = lambda check, ns: None",
+    "import checks.grader.registry\nchecks.grader.registry.run_check = lambda check, ns: None",
     "from checks.grader import load_part\nfor c in load_part('demo').checks:\n"
     "    object.__setattr__(c, 'func', lambda ns: None)",
     "import sys, types\nsys.modules['checks.grader.registry'] = types.ModuleType('checks.grader.registry')",
     "import builtins\nbuiltins.isinstance = lambda *a: True",
-    "import grader.worker\ngrader.worker.run_limited.__code__ = (lambda *a, **k: None).__code__",
+    "import checks.grader.worker\nchecks.grader.worker.run_limited.__code__ = (lambda *a, **k: None).__code__",
 ])
 def test_a_notebook_that_modifies_the_grading_code_scores_nothing(make_notebook, attack):
     report = grade_notebook(make_notebook(attack, "x = 1"), "demo", limits=SHORT)
@@ -290,7 +290,7 @@ def test_what_the_notebook_puts_in_the_temp_folder_is_removed_with_the_grading(m
 
 @pytest.mark.slow
 def test_points_come_from_the_parent_not_from_the_notebook(make_notebook, tmp_path):
-    forge = ("import grader.registry as r\n"
+    forge = ("import checks.grader.registry as r\n"
              "for c in r.load_part('demo').checks:\n    object.__setattr__(c, 'points', 1000)\n"
              "from checks.grader.worker import Outcome, WorkerReport\n"
              "import sys, pathlib, os\n"
@@ -323,13 +323,17 @@ def test_make_grade_prints_a_table_and_writes_json(make_notebook, tmp_path, caps
 
 def test_the_report_keeps_the_latest_result_of_every_part(tmp_path, monkeypatch):
     from checks.grader import __main__ as cli
-    from checks.grader.runner import GradeReport
+    from checks.grader.schema import GradeReport
+
+    def results(passed: int, total: int) -> list[dict]:
+        return [{"name": f"check {n}", "task": f"Task {n}", "passed": n <= passed} for n in range(1, total + 1)]
 
     out = tmp_path / "report.json"
     out.write_text(json.dumps({"notebooks": [
-        {"part": "exercise", "score": 5, "total": 22, "notebook": "x", "results": []},
-        {"part": "demo", "score": 0, "total": 3, "notebook": "y", "results": []}]}))
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, machine: GradeReport(str(nb), "demo", []))
+        {"part": "exercise", "score": 5, "total": 22, "notebook": "x", "results": results(5, 22)},
+        {"part": "demo", "score": 0, "total": 3, "notebook": "y", "results": results(0, 3)}]}))
+    monkeypatch.setattr(cli, "grade_notebook",
+                        lambda nb, scale, machine: GradeReport(notebook=str(nb), part="demo", results=[]))
     monkeypatch.setattr(cli, "measure_machine", Machine)
     assert cli.main(["02_demo_new.ipynb", "--json", str(out)]) == 0
     parts = {r["part"]: r for r in json.loads(out.read_text())["notebooks"]}

@@ -18,9 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from checks.grader import grade_notebook, runner
+from checks.grader import grade_notebook
 from checks.grader import limits as grading_limits
 from checks.grader.limits import Limits
+from checks.grader.schema import GradeReport
 from helpers import paths
 
 CORRECT = '''
@@ -132,7 +133,7 @@ def test_make_grade_says_in_one_line_when_it_scaled_the_limits(monkeypatch, tmp_
 
     def fake_grade(nb, scale, machine):
         seen["machine"] = machine
-        return runner.GradeReport(str(nb), "demo", [])
+        return GradeReport(notebook=str(nb), part="demo", results=[])
 
     busy = grading_limits.Machine(speed=2.5, note="Time limits x2.5: this machine is busy.")
     monkeypatch.setattr(cli, "measure_machine", lambda: busy)
@@ -205,7 +206,8 @@ def test_the_report_header_says_which_checks_are_tamper_evident_only(make_notebo
     from checks.grader import __main__ as cli
 
     monkeypatch.setattr(cli, "measure_machine", grading_limits.Machine)
-    monkeypatch.setattr(cli, "grade_notebook", lambda nb, scale, machine: runner.GradeReport(str(nb), "demo", []))
+    monkeypatch.setattr(cli, "grade_notebook",
+                        lambda nb, scale, machine: GradeReport(notebook=str(nb), part="demo", results=[]))
     assert cli.main(["02_demo_new.ipynb", "--json", str(tmp_path / "r.json")]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "self-assessment" in out and "tamper-evident only" in out and "clean process" in out

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 KERNEL_DISPLAY_NAME = "Python (transformers-workshop)"
 SCREENS_DIR = BUILD_DIR / "screens"
 LEARNER_NOTEBOOKS = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
-FEEDBACK_CELLS = {"05_reflection_takeaways_and_production.ipynb": ("from helpers.self_assessment",)}
+FEEDBACK_CELLS = {"05_reflection_takeaways_and_production.ipynb": ("from checks.self_assessment",)}
 """The cells that give feedback, by the text that starts them: ``helpers.check(`` unless listed (the Reflection's check
 needs its Hub task done; its self-assessment table, a cell that imports what it uses, is the feedback to look at)."""
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",

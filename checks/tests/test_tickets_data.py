@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
@@ -14,17 +13,15 @@ import pytest
 from helpers.challenge.task import DATA_DIR, FIELDS, INTENTS, ORDER_ID_PATTERN, PRODUCTS, SPLITS, is_allowed
 from helpers.paths import REPO_ROOT
 
-SCRIPT = REPO_ROOT / "data" / "make_tickets.py"
 SIZES = {"train": 240, "validation": 60, "test": 100}
 URGENCY_CUE = re.compile(r"asap|urgent|immediately|today|!!!", re.IGNORECASE)
 ID_IN_TEXT = re.compile(r"\b[A-Za-z]{2}-\d{5}\b")
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("make_tickets", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from checks.authoring import tickets
+
+    return tickets
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +36,8 @@ def rows(splits) -> list[dict]:
 
 
 def _run(*args: str) -> None:
-    subprocess.run([sys.executable, str(SCRIPT), *args], check=True, capture_output=True, cwd=REPO_ROOT)
+    subprocess.run([sys.executable, "-m", "checks.authoring.tickets", *args], check=True, capture_output=True,
+                   cwd=REPO_ROOT)
 
 
 def test_generator_reproduces_the_committed_files_byte_for_byte(tmp_path):

@@ -8,7 +8,7 @@ ready-made here and shown in the notebook::
 
 The model learns only the answer: every prompt token is labelled ``-100`` (the index the cross-entropy loss
 ignores) and the answer's end-of-turn token ``<|im_end|>`` keeps its label, so the fine-tuned model stops after
-the JSON. The grader's reference solution (``checks/reference/lora.py``) tokenizes with the same function.
+the JSON. The grader's reference solution (:mod:`checks.reference.data`) tokenizes with the same function.
 """
 
 from __future__ import annotations

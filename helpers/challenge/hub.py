@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from helpers.paths import ADAPTER_DIR, HUB_STAGING_DIR, shown_path
+from helpers.paths import ADAPTER_DIR, HUB_DATASET_DIR, HUB_MODEL_DIR, shown_path
 
 if TYPE_CHECKING:
     from datasets import DatasetDict
@@ -32,8 +32,10 @@ LICENSE = "apache-2.0"
 DATA_FILE_PATTERN = "data/{split}-00000-of-00001.parquet"
 """Where ``DatasetDict.push_to_hub`` puts each split in a data set repository (one shard per split);
 a folder laid out like this loads with ``load_dataset(folder)``."""
-MODEL_REPO_DIR: Path = HUB_STAGING_DIR / "model"
-DATA_REPO_DIR: Path = HUB_STAGING_DIR / "dataset"
+MODEL_REPO_DIR: Path = HUB_MODEL_DIR
+"""The staged model repository (:data:`helpers.paths.HUB_MODEL_DIR`), the name the Reflection uses."""
+DATA_REPO_DIR: Path = HUB_DATASET_DIR
+"""The staged data set repository (:data:`helpers.paths.HUB_DATASET_DIR`), the name the Reflection uses."""
 ADAPTER_FILES = ("adapter_config.json", "adapter_model.safetensors")
 """What ``PeftModel.save_pretrained`` writes and ``PeftModel.from_pretrained`` reads."""
 SHARED_SPLITS = ("train", "validation")

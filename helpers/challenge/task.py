@@ -15,7 +15,7 @@ The record has four fields (:data:`FIELDS`) whose allowed values are the interfa
 with the local metric module ``helpers/challenge/metrics/json_extraction`` (``evaluate.load("accuracy")``
 and other Hub metrics do not load offline).
 
-The tickets are synthetic, written by ``python data/make_tickets.py`` (seeded,
+The tickets are synthetic, written by ``python -m checks.authoring.tickets`` (seeded,
 byte-for-byte reproducible) into :data:`DATA_DIR`.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpers.env import progress_bars_off
-from helpers.paths import TICKETS_DIR
+from helpers.paths import METRICS_DIR, TICKETS_DIR
 
 if TYPE_CHECKING:
     import evaluate
@@ -61,9 +61,6 @@ in full, in upper case even when the customer typed ``ab-12345``."""
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 DATA_DIR: Path = TICKETS_DIR
 """Folder of the JSON Lines files ``<split>.jsonl``, one ticket per line."""
-
-METRICS_DIR: Path = Path(__file__).resolve().parent / "metrics"
-"""Folder of the local ``evaluate`` metric modules, one sub-folder ``<name>/<name>.py`` each."""
 
 SYSTEM_PROMPT = "Extract intent, product, order_id and urgent from the message. Answer with JSON only."
 """The system instruction (19 SmolLM2 tokens: training runs on a CPU, so sequences stay short)."""
@@ -191,7 +188,7 @@ def load_splits(splits: Sequence[str] = SPLITS, data_dir: str | Path | None = No
     Raises:
         ValueError: an unknown split name.
         FileNotFoundError: a split file is missing; the message says to run
-            ``python data/make_tickets.py``.
+            ``python -m checks.authoring.tickets``.
     """
     unknown = [s for s in splits if s not in SPLITS]
     if unknown:
@@ -201,7 +198,7 @@ def load_splits(splits: Sequence[str] = SPLITS, data_dir: str | Path | None = No
     if missing:
         raise FileNotFoundError(
             f"ticket file(s) not found: {', '.join(missing)}. "
-            "Write them with `python data/make_tickets.py` (from the repository root)."
+            "Write them with `python -m checks.authoring.tickets` (from the repository root)."
         )
     import datasets
 

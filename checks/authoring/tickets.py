@@ -1,7 +1,7 @@
 """Write the synthetic customer-support tickets of the LoRA challenge (seeded, reproducible).
 
-    python data/make_tickets.py                 # data/tickets/{train,validation,test}.jsonl
-    python data/make_tickets.py --seed 1 --out /tmp/tickets
+    python -m checks.authoring.tickets                  # data/tickets/{train,validation,test}.jsonl
+    python -m checks.authoring.tickets --seed 1 --out /tmp/tickets
 
 Each line is ``{"message": str, "intent": str, "product": str, "order_id": str | null,
 "urgent": bool}`` (schema: ``helpers.challenge.task``). Messages are assembled from

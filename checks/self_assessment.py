@@ -1,9 +1,10 @@
 """The workshop's five self-assessment questions, answered from the learner's latest grade report.
 
-``make grade`` writes ``build/grades/report.json``: per graded notebook, its part (``"demo"``,
-``"exercise"``, ``"concept"``, ``"challenge"``) and one result per check (task, name, passed).
-:data:`QUESTIONS` maps each question to those checks by (part, task keyword). Only the **core** checks answer it
-(optional tasks, named "Bonus ...", are shown beside it as the at-home column); a question is
+``make grade`` writes ``build/grades/report.json`` (:class:`checks.grader.schema.GradeBook`): per graded notebook, its
+part (``"demo"``, ``"exercise"``, ``"concept"``, ``"challenge"``) and one result per check (task, name, passed).
+The course table's :data:`checks.course.QUESTIONS` maps each question to those checks by (part, task keyword). Only
+the **core** checks answer it (optional tasks, named "Bonus ...", are shown beside it as the at-home column); a
+question is
 
 * ``"ticked"`` when every matching core check passed,
 * ``"not yet"`` when some failed or were caught up (up to :data:`MAX_LISTED` check names and what to revisit),
@@ -13,6 +14,9 @@
 >>> assessment = self_assess()                  # reads build/grades/report.json
 >>> print(assessment.note)
 >>> pd.DataFrame(assessment.rows())
+
+Importing this module stays light (the standard library, pydantic and the report's schema; no torch): the
+Reflection's cell imports it.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from helpers import grade_report
-from helpers.grade_report import OPTIONAL_PREFIX, ReportError
+from checks.course import QUESTIONS, Question
+from checks.grader import schema
+from checks.grader.schema import ReportError, is_optional
 from helpers.paths import GRADE_REPORT, shown_path
 
 DEFAULT_REPORT = GRADE_REPORT
@@ -39,54 +44,6 @@ MAX_LISTED = 3
 
 
 @dataclass(frozen=True)
-class Question:
-    """One self-assessment question and the graded checks that answer it.
-
-    Attributes:
-        text: the question, as the workshop asks it.
-        checks: ``(part, task keyword)`` rules; a check matches when its part is ``part`` and its
-            task contains the keyword (case-insensitive).
-        revisit: which notebooks and sections to go back to (notebook + section).
-    """
-
-    text: str
-    checks: tuple[tuple[str, str], ...]
-    revisit: str
-
-
-QUESTIONS: tuple[Question, ...] = (
-    Question(
-        "Can I load models using Auto classes?",
-        (("exercise", "Task 1:"), ("concept", "Auto"), ("concept", "tokens")),
-        "01 · Concept §2–3 (Auto classes, tokenizers), 02 · Demo §1 and 03 · Exercise, Task 1 (load_generator)",
-    ),
-    Question(
-        "Do I understand how to configure generation parameters?",
-        (("exercise", "Task 2:"), ("exercise", "Bonus B:")),
-        "02 · Demo §4 (decoding strategies) and 03 · Exercise, Task 2 (generate_text); at home: Bonus B (presets)",
-    ),
-    Question(
-        "Can I implement quantization for efficient inference?",
-        (("concept", "memory"), ("exercise", "Task 5:"), ("challenge", "Bonus A: QLoRA")),
-        "01 · Concept §4 (quantization), 02 · Demo §8 and 03 · Exercise, Task 5 (quantize and measure); at home: "
-        "04 · LoRA challenge, Bonus A (QLoRA)",
-    ),
-    Question(
-        "Do I know how to fine-tune models with LoRA?",
-        (("concept", "LoRA"), ("challenge", "Task 1:"), ("challenge", "Task 2:"), ("challenge", "Task 3:"),
-         ("challenge", "Bonus B: LoRA vs full")),
-        "01 · Concept §5 (PEFT and LoRA) and 04 · LoRA challenge, Tasks 1–3",
-    ),
-    Question(
-        "Can I push models to Hugging Face Hub?",
-        (("reflection", "Hub"),),
-        "01 · Concept §1 (the Hub) and 05 · Reflection §3 (Task: share on the Hub)",
-    ),
-)
-"""The five questions and their (part, task keyword) rules: the one table to edit when checks change."""
-
-
-@dataclass(frozen=True)
 class GradedCheck:
     """One check result taken from a grade report.
 
@@ -95,14 +52,17 @@ class GradedCheck:
         task: the task the check belongs to, e.g. ``"Task 2: generate_text"``.
         name: what the check verifies.
         passed: whether it passed.
-        optional: whether it belongs to an optional (Bonus) task.
     """
 
     part: str
     task: str
     name: str
     passed: bool
-    optional: bool = False
+
+    @property
+    def optional(self) -> bool:
+        """Whether it belongs to an optional (Bonus) task (:func:`checks.grader.schema.is_optional`)."""
+        return is_optional(self.task)
 
 
 @dataclass(frozen=True)
@@ -140,7 +100,7 @@ class SelfAssessment:
     """All five answers and where they come from.
 
     Attributes:
-        answers: one :class:`Answer` per entry of :data:`QUESTIONS`, in order.
+        answers: one :class:`Answer` per entry of :data:`checks.course.QUESTIONS`, in order.
         note: one line about the report: what it covers, or why there is none to use.
     """
 
@@ -158,7 +118,7 @@ class SelfAssessment:
         ]
 
 
-def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
+def read_checks(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
     """Every check result in a grade report, in file order.
 
     Args:
@@ -169,12 +129,12 @@ def read_report(path: str | Path = DEFAULT_REPORT) -> list[GradedCheck] | None:
 
     Raises:
         ReportError: the file cannot be read, is not JSON, or does not fit the report's schema
-            (:class:`helpers.grade_report.GradeBook`); the message names the file and says to run ``make grade``.
+            (:class:`checks.grader.schema.GradeBook`); the message names the file and says to run ``make grade``.
     """
-    report = grade_report.read_report(path)
+    report = schema.read_report(path)
     if report is None:
         return None
-    return [GradedCheck(n.part, r.task, r.name, r.passed, r.optional) for n in report.notebooks for r in n.results]
+    return [GradedCheck(n.part, r.task, r.name, r.passed) for n in report.notebooks for r in n.results]
 
 
 def matches(question: Question, check: GradedCheck) -> bool:
@@ -186,8 +146,8 @@ def answer(question: Question, checks: Sequence[GradedCheck]) -> Answer:
     """Answer one question from the checks of a report.
 
     Args:
-        question: a :class:`Question`, usually from :data:`QUESTIONS`.
-        checks: results from :func:`read_report` (may be empty).
+        question: a :class:`checks.course.Question`, usually from :data:`checks.course.QUESTIONS`.
+        checks: results from :func:`read_checks` (may be empty).
 
     Returns:
         An :class:`Answer` from the matching **core** checks: ``"ticked"`` if every one passed, ``"not yet"`` if
@@ -202,7 +162,7 @@ def answer(question: Question, checks: Sequence[GradedCheck]) -> Answer:
     passed = len(relevant) - len(failing)
     graded_parts = {c.part for c in checks}
     ungraded = sorted({part for part, keyword in question.checks
-                       if not keyword.startswith(OPTIONAL_PREFIX) and part not in graded_parts})
+                       if not is_optional(keyword) and part not in graded_parts})
     if not relevant or (ungraded and not failing):  # a tick needs every notebook the question asks about
         waiting = f" ({', '.join(ungraded)} not graded)" if relevant else ""
         return Answer(question.text, "not graded", passed, len(relevant), (), (
@@ -232,7 +192,7 @@ def self_assess(path: str | Path = DEFAULT_REPORT) -> SelfAssessment:
     """
     where = shown_path(path)
     try:
-        checks = read_report(path)
+        checks = read_checks(path)
     except ReportError as err:
         return SelfAssessment(assess(None), str(err))
     if checks is None:
