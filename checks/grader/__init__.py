@@ -6,8 +6,8 @@
   notebook in a fresh process and prints a score table.
 * In pytest: :func:`grade_notebook` returns a :class:`GradeReport`.
 
-Every result and report is one schema, :mod:`grader.schema` (:class:`CheckResult`, :class:`GradeReport`, the report
-file's :class:`~grader.schema.GradeBook`).
+Every result and report is one schema, :mod:`checks.grader.schema` (:class:`CheckResult`, :class:`GradeReport`,
+the report file's :class:`~checks.grader.schema.GradeBook`).
 """
 
 from __future__ import annotations

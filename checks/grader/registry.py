@@ -102,7 +102,7 @@ class Check:
         hint: shown when the check fails; teaches without giving the answer away.
         points: weight in the score.
         clean: an artifact check: it runs in a fresh process that never executed notebook code, on the files
-            the notebook wrote, seeing only the values of ``reads`` (exported by :mod:`grader.exports`).
+            the notebook wrote, seeing only the values of ``reads`` (exported by :mod:`checks.grader.exports`).
         reads: the notebook names a clean check reads (paths, ids, flags, cards).
         requires: checks of the notebook's process this one builds on: when one of them fails, this one fails
             too, pointing to it (a clean check cannot see, say, whether the saved adapter is the trained one).

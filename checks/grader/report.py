@@ -1,7 +1,7 @@
-"""Render check results: a text table for terminals, HTML for notebooks (the JSON report: :mod:`grader.schema`).
+"""Render check results: a text table for terminals, HTML for notebooks (the JSON report: :mod:`checks.grader.schema`).
 
 Core checks come first; the optional (Bonus) checks follow under their own heading, so a learner who did the whole
-core sees a clean core result. The score line gives both apart (:class:`grader.schema.Score`).
+core sees a clean core result. The score line gives both apart (:class:`checks.grader.schema.Score`).
 """
 
 from __future__ import annotations

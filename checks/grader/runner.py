@@ -1,7 +1,7 @@
 """Grade a notebook file: run its code in a child process, its artifact checks in a clean one, score here.
 
-The learner's code runs in a child (:mod:`grader.worker`) with stdin closed and the part's
-time limits (:mod:`grader.limits`), so an exception, an endless loop, ``input()``,
+The learner's code runs in a child (:mod:`checks.grader.worker`) with stdin closed and the part's
+time limits (:mod:`checks.grader.limits`), so an exception, an endless loop, ``input()``,
 ``os._exit`` or a crash becomes a clear message, never a crashed or stuck grader. Object checks
 see real Python objects because they run in that child; artifact checks run in a second child
 that never executed notebook code. The children report pass or fail per check name; points,
@@ -167,14 +167,14 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
     """Execute ``notebook`` in a separate process and grade it.
 
     The notebook's code and the object checks run in one child within the part's limits
-    (:func:`grader.limits.limits_for`); the artifact checks then run in a second, clean child
+    (:func:`checks.grader.limits.limits_for`); the artifact checks then run in a second, clean child
     on the files it wrote. Points come from this process's copy of the part.
 
     Args:
         notebook: path of an ``.ipynb`` file.
         part: autograder part; default: the part matching the file name.
         scale: multiplies every time limit (``make grade ARGS="--slower 2"``).
-        machine: what :func:`grader.limits.measure_machine` found when grading started: the limits grow with its
+        machine: what :func:`checks.grader.limits.measure_machine` found when grading started: the limits grow with its
             speed (never shrink), and a busy machine runs the notebook on one thread.
         limits: the limits to use instead of the part's (tests).
 
@@ -362,8 +362,8 @@ def _run_clean(part: Part, labelled: dict[str, dict[str, Any]], limits: Limits, 
 def _run_worker(target: Path, part_name: str, out: Path, limits: Limits, tmp: Path, *extra: str,
                 timeout: float, cwd: Path | None = None, env: dict[str, str] | None = None,
                 token: str = "") -> subprocess.CompletedProcess[str]:
-    """Run :mod:`grader.worker` on ``target`` in a child; past ``timeout`` it is killed. Either way, every process
-    it started is stopped when it ends (:func:`helpers.processes.run`).
+    """Run :mod:`checks.grader.worker` on ``target`` in a child; past ``timeout`` it is killed. Either way, every
+    process it started is stopped when it ends (:func:`helpers.processes.run`).
 
     The child works in ``cwd`` (default: the notebook's folder) with ``env`` added to this process's environment;
     its temporary files go to ``tmp`` (``TMPDIR``), which the caller removes. ``token`` reaches the child through a

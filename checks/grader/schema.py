@@ -1,8 +1,9 @@
 """The grade's one schema: a check's result, a notebook's report, and ``make grade``'s report file.
 
-The grader builds these objects (:mod:`grader.registry` runs a check, :mod:`grader.runner` grades a notebook file),
-the renderer shows them (:mod:`grader.report`), ``make grade`` writes them to ``build/grades/report.json``
-(:func:`write_report`) and the Reflection's self-assessment reads them back (:func:`read_report`)::
+The grader builds these objects (:mod:`checks.grader.registry` runs a check, :mod:`checks.grader.runner` grades a
+notebook file), the renderer shows them (:mod:`checks.grader.report`), ``make grade`` writes them to
+``build/grades/report.json`` (:func:`write_report`) and the Reflection's self-assessment reads them back
+(:func:`read_report`)::
 
     {"about": str, "score": int, "total": int, "bonus_score": int, "bonus_total": int,
      "notebooks": [{"notebook": str, "part": str, "seconds": float, "problem": str, "graded_at": str,

@@ -10,7 +10,7 @@ compares after each cell. The library list is short on purpose: libraries rewrap
 own functions when they are imported (``torch.manual_seed`` when torch's compiler loads), which is
 no tampering. It is evidence, not a sandbox: code that replaces
 this module's own functions is caught too, code that rewrites memory is not, and scores come
-from the parent process anyway (:mod:`grader.runner`).
+from the parent process anyway (:mod:`checks.grader.runner`).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def fingerprint(parts: list[Any]) -> dict[str, int | str]:
     """Identities of the grading code now: ``{what: id or value}``.
 
     Args:
-        parts: the :class:`grader.registry.Part` objects being graded (their checks, functions and points).
+        parts: the :class:`checks.grader.registry.Part` objects being graded (their checks, functions and points).
     """
     prints: dict[str, int | str] = {}
     guarded = _guarded_modules()

@@ -1,12 +1,12 @@
 """The grading child: runs a notebook's code cells, then the checks, and reports pass or fail by check name.
 
-Started by :mod:`grader.runner` (``python -c "from checks.grader.worker import main; ..."``) in a
+Started by :mod:`checks.grader.runner` (``python -c "from checks.grader.worker import main; ..."``) in a
 process of its own, with stdin closed. Two modes:
 
 * **notebook** (default): run every code cell in an IPython shell, each under the part's cell
-  limit (:mod:`grader.limits`), all under its notebook limit; verify after each cell that the
-  grading code is untouched (:mod:`grader.tamper`); run the object checks; export the names the
-  artifact checks read (:mod:`grader.exports`).
+  limit (:mod:`checks.grader.limits`), all under its notebook limit; verify after each cell that the
+  grading code is untouched (:mod:`checks.grader.tamper`); run the object checks; export the names the
+  artifact checks read (:mod:`checks.grader.exports`).
 * **clean** (``--clean``): never runs notebook code; runs the artifact checks on exported names.
 
 The report holds no points, tasks or hints: the parent takes those from its own copy of the
@@ -335,7 +335,7 @@ def _grade_variants(part: Part, ns: dict[str, Any], variants: dict[str, str], re
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line of the child (internal): see :func:`grader.runner.grade_notebook`."""
+    """Command line of the child (internal): see :func:`checks.grader.runner.grade_notebook`."""
     parser = argparse.ArgumentParser(description="Grading worker (internal): started by grader.runner.")
     parser.add_argument("notebook", type=Path, help="the .ipynb file (in --clean mode: a JSON file of exports)")
     parser.add_argument("part")

@@ -14,7 +14,8 @@ from checks.bench.notebooks import check_call
 
 
 def is_check_cell(source: str) -> bool:
-    """Whether a cell is one ``helpers.check(...)`` call and nothing else (:func:`bench.notebooks.check_call`)."""
+    """Whether a cell is one ``helpers.check(...)`` call and nothing else
+    (:func:`checks.bench.notebooks.check_call`)."""
     return check_call(source) is not None
 
 

@@ -1,4 +1,4 @@
-"""``make doctor`` (authoring.doctor): the report's sections, the thresholds and the exit status, with every
+"""``make doctor`` (checks.authoring.doctor): the report's sections, the thresholds and the exit status, with every
 measurement monkeypatched (no model is loaded, nothing is timed)."""
 
 from __future__ import annotations
