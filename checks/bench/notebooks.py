@@ -40,7 +40,7 @@ def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
     """Summarize an executed notebook ``nb`` (nbformat node) that took ``seconds`` of wall time.
 
     A ``helpers.check`` cell (:func:`check_call`) that took more than :data:`checks.grader.limits.CHECK_BUDGET_S`
-    is marked ``over_budget``; a cell that did not run (no timings) is left out.
+    is ``over_budget``; a cell that did not run (no timings) is left out.
     """
     cells: list[CellTime] = []
     checks: list[CheckTime] = []
@@ -59,8 +59,7 @@ def timings(nb, notebook: str, seconds: float, error: str = "") -> NotebookRun:
         cells.append(CellTime(index=index, seconds=round(took, 2), source=first))
         call = check_call(cell.source)
         if call:
-            checks.append(CheckTime(part=call[0], task=call[1], seconds=round(took, 2),
-                                    over_budget=took > CHECK_BUDGET_S))
+            checks.append(CheckTime(part=call[0], task=call[1], seconds=round(took, 2)))
     slowest = sorted(cells, key=lambda c: c.seconds, reverse=True)[:SLOWEST_CELLS]
     return NotebookRun(
         notebook=notebook, seconds=round(seconds, 1), cells_seconds=round(running, 1),

@@ -31,9 +31,11 @@ class CheckTime(BaseModel):
     part: str
     task: str
     seconds: float
-    over_budget: bool = False
-    """``seconds`` is over :data:`checks.grader.limits.CHECK_BUDGET_S`: the check belongs in ``make grade`` only
-    (:attr:`checks.grader.registry.Check.grading_only`) or must get faster."""
+    @property
+    def over_budget(self) -> bool:
+        """``seconds`` is over :data:`checks.grader.limits.CHECK_BUDGET_S`: the check belongs in ``make grade`` only
+        (:attr:`checks.grader.registry.Check.grading_only`) or must get faster."""
+        return self.seconds > CHECK_BUDGET_S
 
     @property
     def call(self) -> str:

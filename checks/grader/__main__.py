@@ -15,8 +15,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from checks import course
 from checks.grader.limits import measure_machine
-from checks.grader.registry import available_parts, load_part
 from checks.grader.report import format_results
 from checks.grader.runner import grade_notebook
 from checks.grader.schema import ABOUT, GradeBook, GradeReport, ReportError, read_report, write_report
@@ -24,9 +24,8 @@ from helpers.paths import GRADE_REPORT, NOTEBOOKS_DIR, REPO_ROOT, shown_path
 
 
 def _default_notebooks() -> list[Path]:
-    prefixes = [load_part(p).notebook_prefix for p in available_parts()]
-    return sorted(nb for nb in NOTEBOOKS_DIR.glob("*.ipynb")
-                  if any(nb.name.startswith(p) for p in prefixes if p))
+    prefixes = tuple(row.prefix for row in course.NOTEBOOKS)
+    return sorted(nb for nb in NOTEBOOKS_DIR.glob("*.ipynb") if nb.name.startswith(prefixes))
 
 
 def _previous_reports(path: Path) -> list[GradeReport]:

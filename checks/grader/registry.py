@@ -128,13 +128,18 @@ class Check:
         """Whether the check belongs to an optional task (:func:`checks.grader.schema.is_optional`)."""
         return is_optional(self.task)
 
+    def result(self, *, passed: bool = False, **fields: Any) -> CheckResult:
+        """A :class:`CheckResult` of this check: its name, task, hint and points, with ``passed`` and ``fields``
+        (``message``, ``seconds``, ``ran``, ``caught_up``, ``stopped``) as given."""
+        return CheckResult(name=self.name, task=self.task, hint=self.hint, points=self.points, passed=passed,
+                           **fields)
+
 
 @dataclass
 class Part:
     """A named group of checks grading one notebook."""
 
     name: str
-    notebook_prefix: str = ""
     checks: list[Check] = field(default_factory=list)
     catch_ups: dict[str, Callable[[], Any]] = field(default_factory=dict)
     """``{task: function}``: what :func:`catch_up` returns for a task a later task builds on."""
@@ -192,7 +197,7 @@ def available_parts() -> list[str]:
 
 
 def load_part(name: str) -> Part:
-    """The ``part`` of ``checks.parts.<name>`` (imported once per process), with its notebook's prefix.
+    """The ``part`` of ``checks.parts.<name>`` (imported once per process).
 
     Raises:
         ValueError: no such part; the message lists the available ones.
@@ -204,9 +209,7 @@ def load_part(name: str) -> Part:
 
 @functools.cache
 def _import_part(name: str) -> Part:
-    part: Part = importlib.import_module(f"checks.parts.{name}").part
-    part.notebook_prefix = course.notebook(name).prefix
-    return part
+    return importlib.import_module(f"checks.parts.{name}").part
 
 
 def part_for_notebook(notebook: str | Path) -> str:
@@ -251,9 +254,8 @@ def caught_up_tasks(part: str) -> set[str]:
 
 def caught_up_result(check: Check) -> CheckResult:
     """The result of a check whose task was caught up: not run, no points."""
-    return CheckResult(name=check.name, task=check.task, passed=False,
-                       message="caught up: the catch-up cell gave a working result, so this task scores no points",
-                       hint=check.hint, points=check.points, ran=False, caught_up=True)
+    return check.result(message="caught up: the catch-up cell gave a working result, so this task scores no points",
+                        ran=False, caught_up=True)
 
 
 def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
@@ -273,8 +275,7 @@ def run_check(check: Check, ns: dict[str, Any]) -> CheckResult:
         passed, message = False, f"Your code raised {type(err).__name__}: {err}{where}"
     else:
         passed, message = True, "ok"
-    return CheckResult(name=check.name, task=check.task, passed=passed, message=message, hint=check.hint,
-                       points=check.points, seconds=round(time.perf_counter() - started, 3))
+    return check.result(passed=passed, message=message, seconds=round(time.perf_counter() - started, 3))
 
 
 def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live: bool = False) -> list[CheckResult]:
@@ -290,9 +291,7 @@ def run_checks(part: Part, ns: dict[str, Any], task: str | None = None, *, live:
         if c.task in caught:
             results.append(caught_up_result(c))
         elif live and c.grading_only:
-            results.append(CheckResult(name=c.name, task=c.task, passed=False,
-                                       message=f"runs in make grade only: {c.grading_only}", hint=c.hint,
-                                       points=c.points, ran=False))
+            results.append(c.result(message=f"runs in make grade only: {c.grading_only}", ran=False))
         else:
             results.append(run_check(c, ns))
     return results

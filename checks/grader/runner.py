@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from checks import course
 from checks.grader.limits import GRACE_S, Limits, Machine, limits_for
 from checks.grader.notebook_file import NotebookFileError, backup_notebook, first_line, read_notebook
 from checks.grader.registry import (
@@ -52,8 +53,7 @@ GRADING_ENV = "WORKSHOP_GRADING"
 
 def _not_run(part: Part, message: str = "") -> list[CheckResult]:
     """Every check of ``part`` as not run, with ``message`` (shown once per check, after its name)."""
-    return [CheckResult(name=c.name, task=c.task, passed=False, message=message, hint=c.hint, points=c.points,
-                        ran=False) for c in part.checks]
+    return [c.result(message=message, ran=False) for c in part.checks]
 
 
 def _unusable(notebook: Path, part: Part, problem: str, started: float) -> GradeReport:
@@ -149,16 +149,13 @@ def _results(part: Part, outcomes: dict[str, Outcome], not_run: dict[str, str], 
         if outcome is not None and outcome.passed:
             outcome = _blocked(check, outcomes) or outcome
         if outcome is None:
-            results.append(CheckResult(name=check.name, task=check.task, passed=False,
-                                       message=not_run.get(check.name, ""), hint=check.hint, points=check.points,
-                                       ran=False))
+            results.append(check.result(message=not_run.get(check.name, ""), ran=False))
             continue
         message = outcome.message
         if not outcome.passed and note and not outcome.stopped:
             message = f"{message} ({note}: see the problem above.)"
-        results.append(CheckResult(name=check.name, task=check.task, passed=outcome.passed, message=message,
-                                   hint=check.hint, points=check.points, seconds=round(outcome.seconds, 3),
-                                   stopped=outcome.stopped))
+        results.append(check.result(passed=outcome.passed, message=message, seconds=round(outcome.seconds, 3),
+                                    stopped=outcome.stopped))
     return results
 
 
@@ -193,7 +190,7 @@ def grade_notebook(notebook: str | Path, part: str | None = None, *, scale: floa
     limits = limits or limits_for(definition.name, scale, machine.speed)
     started = time.perf_counter()
     try:
-        _, sources = read_notebook(path, definition.notebook_prefix)
+        _, sources = read_notebook(path, course.notebook(definition.name).prefix)
     except NotebookFileError as err:
         return _unusable(path, definition, str(err), started)
     if path.is_relative_to(REPO_ROOT) and not path.is_relative_to(SOLUTIONS_DIR):  # a learner's work: keep a copy
